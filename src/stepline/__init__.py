@@ -1,0 +1,1 @@
+"""stepline: AWS Step Functions that you run yourself."""

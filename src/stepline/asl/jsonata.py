@@ -1,0 +1,254 @@
+"""JSONata expressions (``{% ... %}``) as Step Functions evaluates them, on jsonata-python.
+
+An expression is compiled once when the definition is loaded. At run time it is evaluated
+with ``$states`` (``input``, ``result``, ``errorOutput``, ``context``) and the workflow
+variables bound, plus the functions Step Functions adds to JSONata: ``$partition``,
+``$range``, ``$hash``, ``$random``, ``$uuid`` and ``$parse``. ``$eval`` is refused, as on AWS.
+
+jsonata-python represents *undefined* as ``None`` and JSON ``null`` as a sentinel, so values
+are converted on the way in (``None`` -> sentinel) and on the way out; an undefined result is
+reported to the caller as :data:`UNDEFINED`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+import math
+import random as _random
+import re
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import jsonata as _jsonata
+from jsonata import jexception as _jexception
+from jsonata.utils import Utils as _Utils
+
+JSON = Any
+
+UNDEFINED: Any = type("Undefined", (), {"__repr__": lambda self: "UNDEFINED"})()
+_NULL = _Utils.NULL_VALUE
+_JList = _Utils.JList
+
+_EXPRESSION = re.compile(r"\A\{%(.*)%\}\Z", re.DOTALL)
+
+#: the clock that ``$now()`` and ``$millis()`` read: the interpreter's, not the wall clock
+_current_time: contextvars.ContextVar[float | None] = contextvars.ContextVar("stepline_jsonata_now", default=None)
+
+
+class JsonataSyntaxError(ValueError):
+    """The text inside ``{% %}`` is not a valid JSONata expression (or uses ``$eval``)."""
+
+
+class JsonataEvaluationError(Exception):
+    """Evaluation threw; ``str(self)`` is ``"<code>: <message>"`` as AWS reports it."""
+
+
+class UnsupportedResult(Exception):
+    """The expression returned a function or another value JSON cannot hold."""
+
+
+def is_expression(value: JSON) -> bool:
+    return type(value) is str and value.startswith("{%") and value.endswith("%}") and len(value) >= 4
+
+
+def expression_text(value: str) -> str:
+    """The expression inside ``{% %}``, stripped: what AWS quotes in its error messages."""
+    m = _EXPRESSION.match(value)
+    return (m.group(1) if m else value).strip()
+
+
+_EVAL_CALL = re.compile(r"\$eval\s*\(")
+
+
+class Expression:
+    """A compiled JSONata expression."""
+
+    __slots__ = ("text", "_expr")
+
+    def __init__(self, source: str) -> None:
+        self.text = expression_text(source) if is_expression(source) else source.strip()
+        if not self.text:
+            raise JsonataSyntaxError("The JSONata expression is empty")
+        if _EVAL_CALL.search(self.text):
+            raise JsonataSyntaxError("The JSONata function $eval is not supported")
+        try:
+            expr = _jsonata.Jsonata(self.text)
+        except _jexception.JException as e:
+            raise JsonataSyntaxError(f"{getattr(e, 'error', None) or 'S0000'}: {e}") from None
+        except Exception as e:  # jsonata-python raises plain errors for some syntax
+            raise JsonataSyntaxError(str(e)) from None
+        expr.set_output_convert_nulls(False)  # keep null (sentinel) apart from undefined (None)
+        for name, fn in _FUNCTIONS.items():
+            expr.register_lambda(name, fn)
+        self._expr = expr
+
+    def evaluate(self, bindings: dict[str, JSON], now: float | None = None) -> JSON:
+        """Evaluate with ``bindings`` (``{"states": {...}, "var": value, ...}``).
+
+        Returns the JSON result or :data:`UNDEFINED`; raises :class:`JsonataEvaluationError`
+        or :class:`UnsupportedResult`."""
+        converted = {k: to_jsonata(v) for k, v in bindings.items()}
+        token = _current_time.set(now)
+        try:
+            result = self._expr.evaluate(None, converted)
+        except _jexception.JException as e:
+            raise JsonataEvaluationError(f"{getattr(e, 'error', None) or 'D0000'}: {e}") from None
+        except _FunctionError as e:
+            raise JsonataEvaluationError(str(e)) from None
+        except RecursionError:
+            raise JsonataEvaluationError("U1001: Stack overflow error") from None
+        except Exception as e:  # jsonata-python sometimes leaks plain Python errors
+            raise JsonataEvaluationError(f"D0000: {e}") from None
+        finally:
+            _current_time.reset(token)
+        if result is None:
+            return UNDEFINED
+        return from_jsonata(result)
+
+    def __repr__(self) -> str:
+        return f"Expression({self.text!r})"
+
+
+# ---------------------------------------------------------------------------- value conversion
+
+def to_jsonata(value: JSON) -> JSON:
+    """JSON null becomes jsonata-python's null sentinel; containers are copied only if needed."""
+    if value is None:
+        return _NULL
+    t = type(value)
+    if t is dict:
+        new = None
+        for k, v in value.items():
+            c = to_jsonata(v) if type(v) in (dict, list) or v is None else v
+            if c is not v:
+                if new is None:
+                    new = dict(value)
+                new[k] = c
+        return value if new is None else new
+    if t is list:
+        new_list = None
+        for i, v in enumerate(value):
+            c = to_jsonata(v) if type(v) in (dict, list) or v is None else v
+            if c is not v:
+                if new_list is None:
+                    new_list = list(value)
+                new_list[i] = c
+        return value if new_list is None else new_list
+    return value
+
+
+def from_jsonata(value: JSON) -> JSON:
+    """Back to plain JSON: sentinels to None, jsonata lists to lists; functions refused."""
+    if value is _NULL or value is None:
+        return None
+    t = type(value)
+    if t is str or t is bool or t is int:
+        return value
+    if t is float:
+        if not math.isfinite(value):
+            raise UnsupportedResult()
+        return int(value) if value.is_integer() and abs(value) < 2**63 else value
+    if isinstance(value, dict):
+        return {k: from_jsonata(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [from_jsonata(v) for v in value if v is not None]
+    raise UnsupportedResult()
+
+
+# ---------------------------------------------------------------------------- Step Functions' functions
+
+class _FunctionError(Exception):
+    """Raised by the Step Functions functions below; reported as a JSONata evaluation error."""
+
+
+def _fail(message: str) -> None:
+    raise _FunctionError(message)
+
+
+def _plain(value: JSON) -> JSON:
+    return from_jsonata(value) if value is not None else None
+
+
+def _is_int(value: JSON) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and value.is_integer()
+
+
+def _partition(array: JSON = None, size: JSON = None) -> JSON:
+    array = _plain(array)
+    if not isinstance(array, list):
+        _fail("The first argument of $partition must be an array")
+    if not _is_int(size) or size <= 0:
+        _fail("The second argument of $partition must be a positive integer")
+    size = int(size)
+    return _JList([_JList(array[i:i + size]) for i in range(0, len(array), size)])
+
+
+def _range(start: JSON = None, end: JSON = None, step: JSON = None) -> JSON:
+    if not (_is_int(start) and _is_int(end) and _is_int(step)):
+        _fail("The arguments of $range must be integers")
+    start, end, step = int(start), int(end), int(step)
+    if step == 0:
+        _fail("The step of $range must not be 0")
+    values = list(range(start, end + (1 if step > 0 else -1), step))
+    if len(values) > 1000:
+        _fail("$range can produce at most 1000 values")
+    return _JList(values)
+
+
+_HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
+
+
+def _hash(data: JSON = None, algorithm: JSON = None) -> JSON:
+    data = _plain(data)
+    if not isinstance(data, str):
+        data = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    if algorithm not in _HASHES:
+        _fail(f"The hash algorithm must be one of {', '.join(_HASHES)}")
+    return hashlib.new(_HASHES[algorithm], data.encode()).hexdigest()
+
+
+def _random_fn(seed: JSON = None) -> JSON:
+    if seed is None:
+        return _random.random()
+    if not _is_int(seed):
+        _fail("The seed of $random must be an integer")
+    return _random.Random(int(seed)).random()
+
+
+def _uuid() -> JSON:
+    return str(uuid.uuid4())
+
+
+def _parse(text: JSON = None) -> JSON:
+    if not isinstance(text, str):
+        _fail("The argument of $parse must be a string")
+    try:
+        return to_jsonata(json.loads(text))
+    except ValueError:
+        _fail("The argument of $parse is not valid JSON")
+
+
+def _now(picture: JSON = None, timezone_: JSON = None) -> JSON:
+    t = _current_time.get()
+    dt = datetime.fromtimestamp(t, timezone.utc) if t is not None else datetime.now(timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def _millis() -> JSON:
+    t = _current_time.get()
+    return int((t if t is not None else datetime.now(timezone.utc).timestamp()) * 1000)
+
+
+_FUNCTIONS = {
+    "partition": _partition,
+    "range": _range,
+    "hash": _hash,
+    "random": _random_fn,
+    "uuid": _uuid,
+    "parse": _parse,
+    "now": _now,
+    "millis": _millis,
+}

@@ -1,0 +1,1 @@
+"""Drives executions: runs tasks, keeps timers, persists transitions."""

@@ -1,0 +1,211 @@
+"""Run one execution in this process, in memory, to the end: ``stepline.run`` and ``stepline run``.
+
+The loop keeps a queue of ready frames, a heap of timers (Wait states, retry backoff, task
+timeouts, the execution's own timeout) and the tasks running on threads. Tasks without a
+timeout run inline, which keeps a short Task as cheap as a function call; tasks with a
+timeout run on a daemon thread so the timeout can fire while they run.
+
+With ``virtual_time`` the clock jumps to the next timer whenever nothing is running, so
+waits and backoffs take no real time while timestamps and ``$$`` values advance as if they
+had; while a task really runs, time passes as it really does.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import queue
+import threading
+import time
+import uuid
+from collections import deque
+from typing import Any, Callable, Mapping
+
+from ..asl import parser
+from ..asl.model import StateMachine
+from ..asl.values import JSON, dumps
+from ..integrations import Integrations, TaskFailure
+from ..integrations.functions import Functions
+from ..interpreter import Execution, Interpreter
+from ..interpreter.frames import FINISHED, RUNNING, Invoke, Sleep, Spawn, TaskCall
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "123456789012"
+
+_interpreter = Interpreter()
+
+
+class Clock:
+    """Real time, or virtual time that can jump ahead when nothing is running."""
+
+    def __init__(self, virtual: bool, real: Callable[[], float] = time.time) -> None:
+        self.virtual = virtual
+        self.real = real
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return self.real() + self.offset
+
+    def jump_to(self, t: float) -> None:
+        gap = t - self.now()
+        if gap > 0:
+            self.offset += gap
+
+
+class LocalRunner:
+    """Drives one execution to its end in the calling thread."""
+
+    def __init__(self, execution: Execution, integrations: Integrations, *, virtual_time: bool = False,
+                 interpreter: Interpreter | None = None, clock: Clock | None = None) -> None:
+        self.execution = execution
+        self.integrations = integrations
+        self.interpreter = interpreter or _interpreter
+        self.clock = clock or Clock(virtual_time)
+        self.ready: deque = deque()
+        self.timers: list = []
+        self.seq = itertools.count()
+        self.inflight = 0
+        self.completions: queue.SimpleQueue = queue.SimpleQueue()
+
+    def run(self) -> Execution:
+        ex, interp, clock = self.execution, self.interpreter, self.clock
+        timeout = ex.machine.timeout_seconds
+        if timeout is not None:
+            self._timer(ex.start_time + timeout, "execution-timeout", None)
+        self.ready.append(interp.start(ex, ex.start_time))
+        ready = self.ready
+        while ex.status == RUNNING:
+            if ready:
+                self._handle(interp.advance(ready.popleft(), clock.now()))
+                continue
+            self._wait_for_something()
+        return ex
+
+    # ------------------------------------------------------------------ requests
+
+    def _handle(self, request: Any) -> None:
+        while request is not None and request is not FINISHED:
+            kind = type(request)
+            if kind is Spawn:
+                self.ready.extend(request.frames)
+                return
+            if kind is Sleep:
+                self._timer(request.until, "wake", request.frame)
+                return
+            if kind is Invoke:
+                request = self._invoke(request.call)
+                continue
+            raise AssertionError(f"unknown request {request!r}")  # pragma: no cover
+
+    def _invoke(self, call: TaskCall) -> Any:
+        interp, now = self.interpreter, self.clock.now
+        if call.timeout is None:
+            try:
+                result = self.integrations.invoke(call.resource, call.input, timeout=None, token=call.token)
+            except TaskFailure as e:
+                return interp.task_failed(call, e.error, e.cause, now())
+            return interp.task_succeeded(call, result, now())
+        self.inflight += 1
+        self._timer(now() + call.timeout, "task-timeout", call)
+        threading.Thread(target=self._run_task, args=(call,), daemon=True, name="stepline-task").start()
+        return None
+
+    def _run_task(self, call: TaskCall) -> None:
+        try:
+            result = self.integrations.invoke(call.resource, call.input, timeout=call.timeout, token=call.token)
+            self.completions.put((call, True, result))
+        except TaskFailure as e:
+            self.completions.put((call, False, e))
+        except BaseException as e:  # noqa: BLE001 - a bug in an integration must not hang the loop
+            self.completions.put((call, False, TaskFailure("States.TaskFailed", f"{type(e).__name__}: {e}")))
+
+    def _complete(self, item: tuple) -> None:
+        call, ok, value = item
+        self.inflight -= 1
+        now = self.clock.now()
+        if ok:
+            self._handle(self.interpreter.task_succeeded(call, value, now))
+        else:
+            self._handle(self.interpreter.task_failed(call, value.error, value.cause, now))
+
+    # ------------------------------------------------------------------ time
+
+    def _timer(self, when: float, kind: str, target: Any) -> None:
+        heapq.heappush(self.timers, (when, next(self.seq), kind, target))
+
+    def _wait_for_something(self) -> None:
+        clock = self.clock
+        if not self.timers and not self.inflight:
+            raise RuntimeError("execution is stuck: nothing to run and nothing to wait for")  # pragma: no cover
+        if self.inflight:
+            wait = None if not self.timers else max(0.0, self.timers[0][0] - clock.now())
+            try:
+                self._complete(self.completions.get(timeout=wait))
+                return
+            except queue.Empty:
+                pass
+        elif self.timers:
+            due = self.timers[0][0]
+            if clock.virtual:
+                clock.jump_to(due)
+            else:
+                delay = due - clock.now()
+                if delay > 0:
+                    time.sleep(delay)
+        self._fire_due()
+
+    def _fire_due(self) -> None:
+        now = self.clock.now()
+        interp = self.interpreter
+        while self.timers and self.timers[0][0] <= now and self.execution.status == RUNNING:
+            _, _, kind, target = heapq.heappop(self.timers)
+            if kind == "wake":
+                self._handle(interp.timer_fired(target, now))
+            elif kind == "task-timeout":
+                self._handle(interp.task_timed_out(target, now))
+            elif kind == "execution-timeout":
+                interp.time_out(self.execution, now)
+
+
+def new_execution(machine: StateMachine, input: JSON, *, input_text: str | None = None, name: str | None = None,
+                  state_machine_name: str = "stepline-run", region: str = DEFAULT_REGION,
+                  account: str = DEFAULT_ACCOUNT, start_time: float | None = None) -> Execution:
+    name = name or str(uuid.uuid4())
+    sm_arn = f"arn:aws:states:{region}:{account}:stateMachine:{state_machine_name}"
+    return Execution(machine, arn=f"arn:aws:states:{region}:{account}:execution:{state_machine_name}:{name}",
+                     name=name, input=input, input_text=input_text,
+                     role_arn=f"arn:aws:iam::{account}:role/stepline-execution-role",
+                     state_machine_arn=sm_arn, state_machine_name=state_machine_name,
+                     start_time=time.time() if start_time is None else start_time, region=region, account=account)
+
+
+def run(definition: Any, input: JSON = None, *, functions: Any = None, virtual_time: bool = False,
+        name: str | None = None, integrations: Integrations | None = None) -> Execution:
+    """Run one execution of ``definition`` in this process and return it when it ends.
+
+    ``definition`` is a dict, JSON text or a compiled :class:`StateMachine`; ``input`` is the
+    execution input as a JSON value (default ``{}``); ``functions`` maps Lambda function names
+    to callables ``(event, context)``, or is a module whose top-level functions are used.
+    Raises :class:`~stepline.asl.errors.DefinitionError` for an invalid definition.
+    """
+    machine = definition if isinstance(definition, StateMachine) else parser.parse(definition)
+    if integrations is None:
+        integrations = Integrations(_functions(functions))
+    value = {} if input is None else input
+    dumps(value)  # refuse what is not JSON before anything runs
+    execution = new_execution(machine, value, name=name)
+    return LocalRunner(execution, integrations, virtual_time=virtual_time).run()
+
+
+def _functions(functions: Any) -> Functions:
+    registry = Functions()
+    if functions is None:
+        return registry
+    if isinstance(functions, Functions):
+        return functions
+    if isinstance(functions, Mapping):
+        for fn_name, fn in functions.items():
+            registry.add(fn_name, fn)
+        return registry
+    registry.add_module(functions)
+    return registry

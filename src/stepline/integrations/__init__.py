@@ -1,0 +1,77 @@
+"""Task targets: what a Task state's ``Resource`` calls, one small module per kind.
+
+:class:`Integrations` takes a parsed resource and the task's input and returns the result,
+or raises :class:`TaskFailure` with the error name and cause that AWS would report. It knows
+nothing of executions or history; the engine calls it and reports back to the interpreter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..asl.model import Resource
+from ..asl.values import JSON
+from .functions import FunctionError, FunctionNotFound, Functions, function, lambda_invoke_result
+
+__all__ = ["Integrations", "TaskFailure", "Functions", "function"]
+
+
+class TaskFailure(Exception):
+    """The task failed: ``error`` and ``cause`` as the history records them."""
+
+    def __init__(self, error: str, cause: str | None = None) -> None:
+        super().__init__(error, cause)
+        self.error = error
+        self.cause = cause
+
+
+class Integrations:
+    def __init__(self, functions: Functions | None = None, *, region: str = "us-east-1",
+                 account: str = "123456789012") -> None:
+        self.functions = functions or Functions()
+        self.region = region
+        self.account = account
+
+    def invoke(self, resource: Resource, payload: JSON, *, timeout: float | None = None, **_: Any) -> JSON:
+        """Run the task to completion (request-response)."""
+        if resource.kind == "lambda":
+            return self._function(resource.name or "", payload, timeout, resource.arn).payload
+        if resource.kind == "service" and resource.service == "lambda" and resource.action == "invoke" \
+                and resource.pattern == "request-response":
+            return self._lambda_invoke(payload, timeout)
+        raise TaskFailure("States.TaskFailed", f"stepline cannot run the resource '{resource.arn}' in this mode: "
+                                               "no integration is available for it")
+
+    def _function(self, name: str, payload: JSON, timeout: float | None, arn: str | None = None) -> Any:
+        try:
+            return self.functions.invoke(name, payload, timeout=timeout, region=self.region, account=self.account)
+        except FunctionNotFound:
+            arn = arn or f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
+            raise TaskFailure("Lambda.ResourceNotFoundException",
+                              f"Function not found: {arn}:$LATEST (Service: AWSLambda; Status Code: 404; Error Code: "
+                              "ResourceNotFoundException; Request ID: 00000000-0000-0000-0000-000000000000; "
+                              "Proxy: null)") from None
+        except FunctionError as e:
+            raise TaskFailure(e.error, e.cause) from None
+
+    def _lambda_invoke(self, params: JSON, timeout: float | None) -> JSON:
+        if not isinstance(params, dict) or not isinstance(params.get("FunctionName"), str):
+            raise TaskFailure("States.Runtime", "The parameters of lambda:invoke need a string 'FunctionName'")
+        name = _function_name(params["FunctionName"])
+        payload = params.get("Payload", {})
+        if isinstance(payload, str):
+            try:
+                import json
+                payload = json.loads(payload)
+            except ValueError:
+                pass
+        arn = params["FunctionName"] if params["FunctionName"].startswith("arn:") else None
+        return lambda_invoke_result(self._function(name, payload, timeout, arn))
+
+
+def _function_name(name_or_arn: str) -> str:
+    """``my-fn``, ``my-fn:alias``, ``123456789012:function:my-fn`` or a full ARN -> ``my-fn``."""
+    parts = name_or_arn.split(":")
+    if "function" in parts:
+        return parts[parts.index("function") + 1]
+    return parts[0]

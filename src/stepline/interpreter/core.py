@@ -1,0 +1,378 @@
+"""The interpreter: advances frames state by state, without I/O and without reading the clock.
+
+The engine calls :meth:`Interpreter.advance` with a frame and the current time; the frame runs
+through as many states as it can (Pass, Choice, Succeed, Fail need nothing from outside) and
+stops at the first thing the engine must do: run a task (:class:`Invoke`), wake it later
+(:class:`Sleep`), start child frames (:class:`Spawn`), or nothing more (``FINISHED``, or
+``None`` when the frame waits for its siblings). The engine reports back through
+``task_succeeded`` / ``task_failed`` / ``task_timed_out`` / ``timer_fired``, which continue the
+frame the same way.
+
+Every transition appends its history events to the execution's event list, exactly as AWS
+records them, including ``previousEventId`` (each frame remembers its last event).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any, Callable
+
+from ..asl import errors
+from ..asl.errors import StatesError
+from ..asl.model import (
+    ChoiceState, FailState, MapState, ParallelState, PassState, State, TaskState, WaitState,
+)
+from ..asl.values import JSON, size_in_bytes
+from . import events as ev
+from . import io
+from .fanout import FanOut
+from .frames import (
+    ABORTED, ACT, DONE, ENTER, FAILED, FINISHED, RUNNING, SUCCEEDED, TIMED_OUT, WAITING,
+    Execution, Frame, Invoke, Sleep, TaskCall,
+)
+from .tasks import Tasks
+
+PAYLOAD_LIMIT = 262144  # 256 KiB, AWS's quota for state input and output
+
+
+class Interpreter:
+    """Evaluates states. One instance serves any number of executions."""
+
+    def __init__(self, *, payload_limit: int = PAYLOAD_LIMIT,
+                 new_token: Callable[[], str] | None = None,
+                 rng: random.Random | None = None) -> None:
+        self.payload_limit = payload_limit
+        self.new_token = new_token or (lambda: uuid.uuid4().hex + uuid.uuid4().hex)
+        self.rng = rng or random.Random()
+        self.tasks = Tasks(self)
+        self.fanout = FanOut(self)
+        self._handlers = {
+            "Pass": self._pass, "Choice": self._choice, "Succeed": self._succeed, "Fail": self._fail_state,
+            "Wait": self._wait, "Task": self.tasks.run, "Parallel": self.fanout.run_parallel,
+            "Map": self.fanout.run_map,
+        }
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self, execution: Execution, now: float) -> Frame:
+        """Record ``ExecutionStarted`` and make the root frame (advance it next)."""
+        details = {"input": ev.RawJson(execution.input_text) if execution.input_text is not None else execution.input,
+                   "roleArn": execution.role_arn}
+        execution.events.append((ev.EXECUTION_STARTED, 0, now, details))
+        root = Frame(execution, execution.machine.program, execution.input)
+        execution.root = root
+        return root
+
+    def advance(self, frame: Frame, now: float) -> Any:
+        """Run ``frame`` until it needs the engine. Returns a request, FINISHED or None."""
+        handlers = self._handlers
+        while True:
+            if frame.phase == DONE or frame.execution.status != RUNNING:
+                return None
+            if not frame.started:
+                frame.started = True
+                if frame.group is not None:
+                    self.fanout.child_started(frame, now)
+            st = frame.program.states[frame.state]
+            if frame.phase == ENTER:
+                self.enter(frame, st, now)
+            try:
+                outcome = handlers[st.type](frame, st, now)
+            except StatesError as e:
+                outcome = self.state_failed(frame, st, e, now)
+            if outcome is _NEXT:
+                continue
+            if type(outcome) is Frame:  # a finished child handed control back to its parent
+                frame = outcome
+                continue
+            return outcome
+
+    def enter(self, frame: Frame, st: State, now: float) -> None:
+        log = frame.log
+        log.append((st.type + "StateEntered", frame.last, now, {"name": st.name, "input": frame.data}))
+        frame.last = frame.entered_id = len(log)
+        frame.entered_at = now
+        frame.phase = ACT
+        frame.attempts = None
+        frame.retry_count = 0
+        frame.task = None
+        frame._ctx = None
+
+    # ------------------------------------------------------------------ simple states
+
+    def _pass(self, frame: Frame, st: PassState, now: float) -> Any:
+        data = frame.data
+        if st.jsonata:
+            bindings = io.bindings(frame, data, now)
+            output = st.output(bindings, now) if st.output is not None else data
+            assigned = st.assign(bindings, now) if st.assign is not None else None
+            return self.exit(frame, st, output, assigned, now)
+        effective = io.input_path(frame, st, data)
+        if st.parameters is not None:
+            result = st.parameters(effective, frame)
+        elif st.has_result:
+            result = st.result
+        else:
+            result = effective
+        assigned = st.assign(result, frame) if st.assign is not None else None
+        output = io.result_path(st, data, result, "$")
+        if st.output_path is not None:
+            output = io.output_path(frame, st, output)
+        return self.exit(frame, st, output, assigned, now)
+
+    def _choice(self, frame: Frame, st: ChoiceState, now: float) -> Any:
+        data = frame.data
+        if st.jsonata:
+            bindings = io.bindings(frame, data, now)
+            for rule in st.choices:
+                if io.condition(rule.condition(bindings, now)):
+                    return self._choose(frame, st, rule.next, rule.output or st.output, rule.assign or st.assign,
+                                        bindings, data, now)
+            if st.default is None:
+                raise StatesError(errors.NO_CHOICE_MATCHED, f"No Matches! (state '{st.name}')", in_state=False)
+            return self._choose(frame, st, st.default, st.output, st.assign, bindings, data, now)
+        effective = io.input_path(frame, st, data)
+        target, assign = st.default, st.assign
+        for rule in st.choices:
+            if rule.predicate(effective, frame):
+                target, assign = rule.next, rule.assign or st.assign
+                break
+        else:
+            if target is None:
+                raise StatesError(errors.NO_CHOICE_MATCHED, "No Matches!", in_state=False)
+        assigned = assign(effective, frame) if assign is not None else None
+        output = io.output_path(frame, st, effective) if st.output_path is not None else effective
+        return self.exit(frame, st, output, assigned, now, next_state=target)
+
+    def _choose(self, frame: Frame, st: ChoiceState, target: str, output_fn: Any, assign_fn: Any,
+                bindings: dict, data: JSON, now: float) -> Any:
+        output = output_fn(bindings, now) if output_fn is not None else data
+        assigned = assign_fn(bindings, now) if assign_fn is not None else None
+        return self.exit(frame, st, output, assigned, now, next_state=target)
+
+    def _succeed(self, frame: Frame, st: State, now: float) -> Any:
+        data = frame.data
+        if st.jsonata:
+            output = st.output(io.bindings(frame, data, now), now) if st.output is not None else data
+        else:
+            output = io.input_path(frame, st, data)
+            if st.output_path is not None:
+                output = io.output_path(frame, st, output)
+        return self.exit(frame, st, output, None, now, terminal=True)
+
+    def _fail_state(self, frame: Frame, st: FailState, now: float) -> Any:
+        data = frame.data
+        if st.jsonata:
+            bindings = io.bindings(frame, data, now)
+            error = io.string_field(st.error_expr(bindings, now), "Error") if st.error_expr else st.error
+            cause = io.string_field(st.cause_expr(bindings, now), "Cause") if st.cause_expr else st.cause
+        else:
+            error = io.fail_field(st.error_path, st.error_path_text, "ErrorPath", data, frame) \
+                if st.error_path is not None else st.error
+            cause = io.fail_field(st.cause_path, st.cause_path_text, "CausePath", data, frame) \
+                if st.cause_path is not None else st.cause
+        return self.frame_failed(frame, error, cause, now)
+
+    def _wait(self, frame: Frame, st: WaitState, now: float) -> Any:
+        if frame.phase == WAITING:  # the timer fired
+            data = frame.data
+            if st.jsonata:
+                bindings = io.bindings(frame, data, now)
+                output = st.output(bindings, now) if st.output is not None else data
+                assigned = st.assign(bindings, now) if st.assign is not None else None
+                return self.exit(frame, st, output, assigned, now)
+            effective = io.input_path(frame, st, data)
+            assigned = st.assign(effective, frame) if st.assign is not None else None
+            output = io.output_path(frame, st, effective) if st.output_path is not None else effective
+            return self.exit(frame, st, output, assigned, now)
+        until = io.wait_until(frame, st, now)
+        frame.phase = WAITING
+        return Sleep(frame, until)
+
+    # ------------------------------------------------------------------ leaving a state
+
+    def exit(self, frame: Frame, st: State, output: JSON, assigned: dict | None, now: float, *,
+             next_state: str | None = None, terminal: bool = False) -> Any:
+        """Record ``*StateExited``, apply variables, move to the next state or finish the frame."""
+        if type(output) in (dict, list, str) and size_in_bytes(output) > self.payload_limit:
+            return self.frame_failed(frame, errors.DATA_LIMIT_EXCEEDED,
+                                     f"The state/task '{st.name}' returned a result with a size exceeding the "
+                                     "maximum number of bytes service limit.", now)
+        details: dict[str, Any] = {"name": st.name, "output": output}
+        if assigned:
+            details["assignedVariables"] = assigned
+            frame.vars.update(assigned)
+        log = frame.log
+        log.append((st.type + "StateExited", frame.last, now, details))
+        frame.last = len(log)
+        target = next_state or st.next
+        if terminal or target is None:
+            frame.data = output
+            return self.frame_succeeded(frame, output, now)
+        frame.state = target
+        frame.data = output
+        frame.phase = ENTER
+        return _NEXT
+
+    def complete(self, frame: Frame, st: Any, result: JSON, now: float) -> Any:
+        """A Task, Parallel or Map state has its result: shape the output and leave the state."""
+        data = frame.data
+        if st.jsonata:
+            bindings = io.bindings(frame, data, now, result=result)
+            output = st.output(bindings, now) if st.output is not None else result
+            assigned = st.assign(bindings, now) if st.assign is not None else None
+        else:
+            selected = st.result_selector(result, frame) if st.result_selector is not None else result
+            assigned = st.assign(selected, frame) if st.assign is not None else None
+            output = io.result_path(st, data, selected, None)
+            if st.output_path is not None:
+                output = io.output_path(frame, st, output)
+        frame.task = None
+        return self.exit(frame, st, output, assigned, now)
+
+    def frame_succeeded(self, frame: Frame, output: JSON, now: float) -> Any:
+        frame.phase = DONE
+        if frame.group is not None:
+            return self.fanout.child_succeeded(frame, output, now)
+        ex = frame.execution
+        ex.events.append((ev.EXECUTION_SUCCEEDED, frame.last, now, {"output": output}))
+        ex.status, ex.output, ex.stop_time = SUCCEEDED, output, now
+        return FINISHED
+
+    def frame_failed(self, frame: Frame, error: str | None, cause: str | None, now: float) -> Any:
+        frame.phase = DONE
+        if frame.group is not None:
+            return self.fanout.child_failed(frame, error, cause, now)
+        ex = frame.execution
+        ex.events.append((ev.EXECUTION_FAILED, frame.last, now, {"error": error, "cause": cause}))
+        ex.status, ex.error, ex.cause, ex.stop_time = FAILED, error, cause, now
+        return FINISHED
+
+    # ------------------------------------------------------------------ errors: Retry and Catch
+
+    def state_failed(self, frame: Frame, st: State, e: StatesError, now: float) -> Any:
+        """An evaluation error inside a state: AWS's cause prefix, EvaluationFailed, then handling."""
+        cause = e.cause
+        if e.in_state:
+            cause = (f"An error occurred while executing the state '{st.name}' (entered at the event id "
+                     f"#{frame.entered_id}). {cause}" if cause else cause)
+        if e.error == errors.QUERY_EVALUATION_ERROR:
+            log = frame.log
+            before_entry = log[frame.entered_id - 1][1] if frame.entered_id else frame.last
+            details = {"error": e.error, "cause": cause, "location": e.location, "state": st.name}
+            log.append((ev.EVALUATION_FAILED, before_entry, now, details))
+            frame.last = len(log)
+        if e.error == errors.RUNTIME or not e.in_state and e.error == errors.DATA_LIMIT_EXCEEDED:
+            return self.frame_failed(frame, e.error, cause, now)
+        return self.handle_error(frame, st, e.error, cause, now)
+
+    def handle_error(self, frame: Frame, st: State, error: str, cause: str | None, now: float,
+                     give_up: Callable[[], None] | None = None) -> Any:
+        """Retry, catch, or fail the frame, in that order (first matching retrier/catcher).
+
+        ``give_up`` runs once it is clear the state will not be retried (Parallel and Map
+        record their *StateFailed event then)."""
+        if error == errors.RUNTIME:
+            if give_up is not None:
+                give_up()
+            return self.frame_failed(frame, error, cause, now)
+        retriers = getattr(st, "retry", ())
+        for i, r in enumerate(retriers):
+            if errors.error_matches(error, r.error_equals):
+                attempts = frame.attempts or [0] * len(retriers)
+                frame.attempts = attempts
+                if attempts[i] < r.max_attempts:
+                    delay = r.interval_seconds * r.backoff_rate ** attempts[i]
+                    if r.max_delay_seconds is not None:
+                        delay = min(delay, r.max_delay_seconds)
+                    if r.jitter == "FULL":
+                        delay = self.rng.uniform(0, delay)
+                    attempts[i] += 1
+                    frame.retry_count += 1
+                    frame._ctx = None
+                    frame.phase = WAITING
+                    frame.task = None
+                    return Sleep(frame, now + delay)
+                break
+        if give_up is not None:
+            give_up()
+        for c in getattr(st, "catch", ()):
+            if errors.error_matches(error, c.error_equals):
+                return self._catch(frame, st, c, error, cause, now)
+        return self.frame_failed(frame, error, cause, now)
+
+    def _catch(self, frame: Frame, st: State, c: Any, error: str, cause: str | None, now: float) -> Any:
+        error_output = {"Error": error, "Cause": cause} if cause is not None else {"Error": error}
+        data = frame.data
+        try:
+            if st.jsonata:
+                bindings = io.bindings(frame, data, now, error_output=error_output)
+                output = c.output(bindings, now) if c.output is not None else error_output
+                assigned = c.assign(bindings, now) if c.assign is not None else None
+            else:
+                assigned = c.assign(error_output, frame) if c.assign is not None else None
+                output = io.result_path_for(c.result_path, data, error_output, "$")
+        except StatesError as e:
+            frame.task = None
+            return self.state_failed(frame, st, e, now)
+        frame.task = None
+        return self.exit(frame, st, output, assigned, now, next_state=c.next)
+
+    # ------------------------------------------------------------------ reports from the engine
+
+    def timer_fired(self, frame: Frame, now: float) -> Any:
+        """A Wait finished or a retry backoff elapsed."""
+        if frame.phase != WAITING or frame.execution.status != RUNNING:
+            return None
+        st = frame.program.states[frame.state]
+        if st.type != "Wait":
+            frame.phase = ACT  # retry: do the state's work again
+        return self.advance(frame, now)
+
+    def task_succeeded(self, call: TaskCall, result: JSON, now: float) -> Any:
+        return self.tasks.succeeded(call, result, now)
+
+    def task_failed(self, call: TaskCall, error: str, cause: str | None, now: float) -> Any:
+        return self.tasks.failed(call, error, cause, now)
+
+    def task_timed_out(self, call: TaskCall, now: float, *, heartbeat: bool = False) -> Any:
+        return self.tasks.timed_out(call, now, heartbeat=heartbeat)
+
+    def continue_after(self, frame: Frame, outcome: Any, now: float) -> Any:
+        """Turn a handler's outcome into a request, advancing further when it says so."""
+        if outcome is _NEXT:
+            return self.advance(frame, now)
+        if type(outcome) is Frame:
+            return self.advance(outcome, now)
+        return outcome
+
+    # ------------------------------------------------------------------ stopping from outside
+
+    def stop(self, execution: Execution, error: str | None, cause: str | None, now: float) -> None:
+        """StopExecution: ABORTED, with ExecutionAborted as the last event."""
+        self._close(execution, ev.EXECUTION_ABORTED, ABORTED, error, cause, now)
+
+    def time_out(self, execution: Execution, now: float) -> None:
+        """The execution's TimeoutSeconds elapsed."""
+        self._close(execution, ev.EXECUTION_TIMED_OUT, TIMED_OUT, errors.TIMEOUT,
+                    "The execution timed out.", now)
+
+    def _close(self, execution: Execution, event_type: str, status: str, error: str | None, cause: str | None,
+               now: float) -> None:
+        if execution.status != RUNNING:
+            return
+        prev = len(execution.events)
+        details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None} or None
+        execution.events.append((event_type, prev, now, details))
+        execution.status, execution.error, execution.cause, execution.stop_time = status, error, cause, now
+
+
+class _Next:
+    """Outcome of a state handler: the frame moved to its next state; keep going."""
+
+    __slots__ = ()
+
+
+_NEXT = _Next()
+NEXT = _NEXT

@@ -1,0 +1,318 @@
+"""Parallel and Map states: start child frames, gather what they return, decide the outcome.
+
+A Parallel state starts one frame per branch; a Map state one frame per item, at most
+``MaxConcurrency`` at a time (0: all). Children read their parent's variables but assign
+their own (a distributed Map's children see none). When the last child finishes, the
+parent state completes with the list of outputs in order; when one fails (beyond the
+tolerated failures of a Map), the others are abandoned and the parent state fails.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..asl import errors
+from ..asl.errors import StatesError
+from ..asl.jsonpath import PathNotFound
+from ..asl.model import MapState, ParallelState
+from ..asl.templates import unexpected_type
+from ..asl.values import JSON, dumps
+from . import io
+from .frames import DONE, WAITING, Frame, Group, Spawn
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .core import Interpreter
+
+
+class FanOut:
+    def __init__(self, interpreter: Interpreter) -> None:
+        self.interpreter = interpreter
+
+    # ------------------------------------------------------------------ Parallel
+
+    def run_parallel(self, frame: Frame, st: ParallelState, now: float) -> Any:
+        data = frame.data
+        if st.jsonata:
+            branch_input = st.arguments(io.bindings(frame, data, now), now) if st.arguments is not None else data
+        else:
+            effective = io.input_path(frame, st, data)
+            branch_input = st.parameters(effective, frame) if st.parameters is not None else effective
+        log = frame.log
+        log.append(("ParallelStateStarted", frame.last, now, None))
+        frame.last = len(log)
+        n = len(st.branches)
+        group = Group(kind="parallel", parent=frame, total=n, results=[None] * n, running=n, cursor=frame.last)
+        children = [Frame(frame.execution, branch, branch_input, outer=frame, group=group, index=i, log=log,
+                          last=frame.last) for i, branch in enumerate(st.branches)]
+        group.children = children
+        frame.child_group = group
+        frame.phase = WAITING
+        return Spawn(children)
+
+    # ------------------------------------------------------------------ Map
+
+    def run_map(self, frame: Frame, st: MapState, now: float) -> Any:
+        data = frame.data
+        if st.jsonata:
+            bindings = io.bindings(frame, data, now)
+            if st.items is not None:
+                items = st.items(bindings, now)
+                if type(items) is not list:
+                    raise unexpected_type(st.items_text or "", "Items", "array", items)
+            else:
+                items = data
+                if type(items) is not list:
+                    raise errors.QueryEvaluationError(f"Map state input must be an array but was: {dumps(items)}",
+                                                      location="Items")
+            selector_input = data
+            limit = self._jsonata_int(st.max_concurrency_expr, bindings, now, "MaxConcurrency", st.max_concurrency)
+            count = self._jsonata_int(st.tolerated_failure_count_expr, bindings, now, "ToleratedFailureCount",
+                                      st.tolerated_failure_count)
+            pct = self._jsonata_pct(st, bindings, now)
+        else:
+            effective = io.input_path(frame, st, data)
+            selector_input = effective
+            if st.items_path is not None:
+                try:
+                    items = st.items_path(effective, frame)
+                except PathNotFound as e:
+                    raise StatesError(errors.RUNTIME, f"Invalid path '{st.items_path_text}' : {e}") from None
+            else:
+                items = effective
+            if type(items) is not list:
+                raise StatesError(errors.RUNTIME, f"Map state input must be an array but was: {dumps(items)}"
+                                  if st.items_path is None else
+                                  f"The ItemsPath field '{st.items_path_text}' must point to an array, but it "
+                                  f"points to: {dumps(items)}")
+            limit = st.max_concurrency
+            if st.max_concurrency_path is not None:
+                limit = _path_int(st, st.max_concurrency_path, effective, frame, "MaxConcurrencyPath")
+            count = st.tolerated_failure_count
+            if st.tolerated_failure_count_path is not None:
+                count = _path_int(st, st.tolerated_failure_count_path, effective, frame, "ToleratedFailureCountPath")
+            pct = st.tolerated_failure_percentage
+            if st.tolerated_failure_percentage_path is not None:
+                pct = _path_float(st, st.tolerated_failure_percentage_path, effective, frame,
+                                  "ToleratedFailurePercentagePath")
+        if count is not None and count < 0:
+            raise StatesError(errors.RUNTIME, "ToleratedFailureCount cannot be negative.")
+        if pct is not None and not 0 <= pct <= 100:
+            raise StatesError(errors.RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
+        if limit is not None and limit < 0:
+            raise StatesError(errors.RUNTIME, "MaxConcurrency cannot be negative.")
+        log = frame.log
+        n = len(items)
+        log.append(("MapStateStarted", frame.last, now, {"length": n}))
+        frame.last = len(log)
+        distributed = st.mode == "DISTRIBUTED"
+        group = Group(kind="map", parent=frame, total=n, results=[None] * n, items=items, limit=limit or 0,
+                      tolerated_count=count, tolerated_percentage=pct, cursor=frame.last, distributed=distributed)
+        group.children = [selector_input]  # what ItemSelector reads as "$"
+        if distributed:
+            ex = frame.execution
+            ex.map_runs += 1
+            group.map_run_arn = (f"arn:aws:states:{ex.region}:{ex.account}:mapRun:{ex.state_machine_name}/"
+                                 f"{st.label + ':' if st.label else ''}{st.name}:{ex.name}-{ex.map_runs}")
+            log.append(("MapRunStarted", frame.last, now, {"mapRunArn": group.map_run_arn}))
+            frame.last = group.cursor = len(log)
+        frame.child_group = group
+        frame.phase = WAITING
+        if n == 0:
+            return self._map_succeeded(frame, st, group, now)
+        batch = n if not group.limit else min(group.limit, n)
+        return Spawn([self._map_child(frame, st, group, now) for _ in range(batch)])
+
+    def _map_child(self, frame: Frame, st: MapState, group: Group, now: float) -> Frame:
+        i = group.next_index
+        group.next_index += 1
+        group.running += 1
+        item = group.items[i]  # type: ignore[index]
+        if st.item_selector is not None:
+            frame.map_item = (i, item)
+            frame._ctx = None
+            try:
+                if st.jsonata:
+                    item = st.item_selector(io.bindings(frame, frame.data, now), now)
+                else:
+                    item = st.item_selector(group.children[0], frame)
+            finally:
+                frame.map_item = None
+                frame._ctx = None
+        if group.distributed:
+            return Frame(frame.execution, st.processor, item, group=group, index=i, log=[], last=0)
+        return Frame(frame.execution, st.processor, item, outer=frame, group=group, index=i, log=frame.log)
+
+    def _jsonata_int(self, expr: Any, bindings: dict, now: float, field: str, default: int | None) -> int | None:
+        return default if expr is None else io.jsonata_number(expr, bindings, now, field, integer=True)
+
+    def _jsonata_pct(self, st: MapState, bindings: dict, now: float) -> float | None:
+        if st.tolerated_failure_percentage_expr is None:
+            return st.tolerated_failure_percentage
+        return io.jsonata_number(st.tolerated_failure_percentage_expr, bindings, now, "ToleratedFailurePercentage",
+                                 integer=False)
+
+    # ------------------------------------------------------------------ children report back
+
+    def child_started(self, child: Frame, now: float) -> None:
+        group = child.group
+        if group is None or group.kind != "map" or group.distributed:
+            return
+        log = child.log
+        st = group.parent.program.states[group.parent.state]
+        log.append(("MapIterationStarted", group.cursor, now, {"name": st.name, "index": child.index}))
+        child.last = len(log)
+
+    def child_succeeded(self, child: Frame, output: JSON, now: float) -> Any:
+        group = child.group
+        assert group is not None
+        if group.closed:
+            return None
+        group.results[child.index] = output
+        group.running -= 1
+        group.finished += 1
+        parent = group.parent
+        st = parent.program.states[parent.state]
+        if group.kind == "map":
+            if not group.distributed:
+                log = parent.log
+                log.append(("MapIterationSucceeded", child.last, now, {"name": st.name, "index": child.index}))
+                group.cursor = child.last
+                parent.last = len(log)
+            return self._map_progress(parent, st, group, now)
+        if group.finished < group.total:
+            return None
+        group.closed = True
+        log = parent.log
+        log.append(("ParallelStateSucceeded", child.last, now, None))
+        parent.last = child.last
+        return self._resume(parent, st, group.results, now)
+
+    def child_failed(self, child: Frame, error: str | None, cause: str | None, now: float) -> Any:
+        group = child.group
+        assert group is not None
+        if group.closed:
+            return None
+        group.running -= 1
+        group.finished += 1
+        parent = group.parent
+        st = parent.program.states[parent.state]
+        log = parent.log
+        if group.kind == "map":
+            if not group.distributed:
+                log.append(("MapIterationFailed", child.last, now, {"name": st.name, "index": child.index}))
+                group.cursor = child.last
+            group.failures += 1
+            if error != errors.RUNTIME and self._tolerated(group):
+                group.results[child.index] = _error_output(error, cause)
+                return self._map_progress(parent, st, group, now)
+            if group.tolerated_count is not None or group.tolerated_percentage is not None:
+                error, cause = errors.EXCEED_TOLERATED_FAILURE_THRESHOLD, \
+                    "The specified tolerated failure threshold was exceeded"
+            failed_type, prev = "MapStateFailed", child.last
+        else:
+            failed_type, prev = "ParallelStateFailed", child.last
+        self._close(group)
+        parent.last = prev
+
+        def give_up() -> None:
+            if group.distributed:
+                log.append(("MapRunFailed", parent.last, now, {"error": error, "cause": cause}))
+                parent.last = len(log)
+            log.append((failed_type, parent.last, now, None))
+            parent.last = len(log)
+
+        parent.task = None
+        outcome = self.interpreter.handle_error(parent, st, error or "", cause, now, give_up)
+        return self._as_parent(parent, outcome)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _map_progress(self, parent: Frame, st: MapState, group: Group, now: float) -> Any:
+        if group.next_index < group.total:
+            return Spawn([self._map_child(parent, st, group, now)])
+        if group.finished < group.total:
+            return None
+        return self._map_succeeded(parent, st, group, now)
+
+    def _map_succeeded(self, parent: Frame, st: MapState, group: Group, now: float) -> Any:
+        group.closed = True
+        log = parent.log
+        if group.distributed:
+            run_started = group.cursor
+            log.append(("MapRunSucceeded", run_started, now, None))
+            log.append(("MapStateSucceeded", len(log), now, None))
+            parent.last = run_started
+        else:
+            log.append(("MapStateSucceeded", parent.last, now, None))
+        return self._resume(parent, st, group.results, now)
+
+    def _resume(self, parent: Frame, st: Any, result: JSON, now: float) -> Any:
+        interpreter = self.interpreter
+        try:
+            outcome = interpreter.complete(parent, st, result, now)
+        except StatesError as e:
+            outcome = interpreter.state_failed(parent, st, e, now)
+        return self._as_parent(parent, outcome)
+
+    def _as_parent(self, parent: Frame, outcome: Any) -> Any:
+        """Outcomes refer to the parent frame: 'moved on' means advance the parent next."""
+        from .core import NEXT
+        return parent if outcome is NEXT else outcome
+
+    def _tolerated(self, group: Group) -> bool:
+        if group.tolerated_count is not None and group.failures <= group.tolerated_count:
+            return True
+        if group.tolerated_percentage is not None and group.total:
+            return group.failures * 100.0 / group.total <= group.tolerated_percentage
+        return False
+
+    def _close(self, group: Group) -> None:
+        group.closed = True
+        for child in group.children:
+            if isinstance(child, Frame) and child.phase != DONE:
+                child.phase = DONE
+
+
+def _error_output(error: str | None, cause: str | None) -> dict:
+    out: dict = {"Error": error}
+    if cause is not None:
+        out["Cause"] = cause
+    return out
+
+
+def _java_value(value: JSON) -> str:
+    return value if isinstance(value, str) else dumps(value)
+
+
+def _path_int(st: MapState, getter: Any, data: JSON, frame: Frame, field: str) -> int:
+    value = _path(getter, data, frame, field)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
+        return int(value)
+    raise StatesError(errors.RUNTIME, f"The {field} field refers to value \"{_java_value(value)}\" which is not a "
+                                      f"valid integer: {st.path_texts.get(field, '')}")
+
+
+def _path_float(st: MapState, getter: Any, data: JSON, frame: Frame, field: str) -> float:
+    value = _path(getter, data, frame, field)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            pass
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    raise StatesError(errors.RUNTIME, f"The {field} field refers to value \"{_java_value(value)}\" which is not a "
+                                      f"valid float: {st.path_texts.get(field, '')}")
+
+
+def _path(getter: Any, data: JSON, frame: Frame, field: str) -> JSON:
+    try:
+        return getter(data, frame)
+    except PathNotFound as e:
+        raise StatesError(errors.RUNTIME, f"Invalid path for {field}: {e}") from None
+

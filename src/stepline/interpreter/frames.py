@@ -1,0 +1,212 @@
+"""The interpreter's working state: an execution, its threads of control, and what they wait on.
+
+An :class:`Execution` has a root :class:`Frame`; each Parallel branch and Map iteration runs in
+a frame of its own, gathered by a :class:`Group` that belongs to the frame running the
+Parallel or Map state. A frame knows where it is (program, state, input), its variable scope,
+its retry counters and the id of its last history event (the next event's
+``previousEventId``). Everything here is plain data: the engine can keep it in memory or
+write it to a store between transitions.
+
+What :meth:`Interpreter.advance` asks of its caller is one of the request types at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..asl.jsonpath import PathNotFound
+from ..asl.model import Program, Resource, StateMachine, TaskState
+from ..asl.values import JSON
+from . import context as _context
+
+RUNNING = "RUNNING"
+SUCCEEDED = "SUCCEEDED"
+FAILED = "FAILED"
+TIMED_OUT = "TIMED_OUT"
+ABORTED = "ABORTED"
+
+# where a frame is within its current state
+ENTER = 0      # about to enter the state (emit *StateEntered)
+ACT = 1        # entered; perform the state's work (after a retry wait, too)
+WAITING = 2    # parked on a task, a timer or child frames
+DONE = 3       # finished (or abandoned)
+
+
+class Execution:
+    """One execution: identity, input, the history being written, and the outcome."""
+
+    __slots__ = ("machine", "arn", "name", "input", "input_text", "role_arn", "state_machine_arn",
+                 "state_machine_name", "start_time", "events", "status", "output", "error", "cause",
+                 "root", "ctx_execution", "ctx_state_machine", "redrive_count", "tokens", "region",
+                 "account", "stop_time", "map_runs")
+
+    def __init__(self, machine: StateMachine, *, arn: str, name: str, input: JSON, input_text: str | None,
+                 role_arn: str, state_machine_arn: str, state_machine_name: str, start_time: float,
+                 region: str = "us-east-1", account: str = "123456789012", redrive_count: int = 0) -> None:
+        self.machine = machine
+        self.arn = arn
+        self.name = name
+        self.input = input
+        self.input_text = input_text
+        self.role_arn = role_arn
+        self.state_machine_arn = state_machine_arn
+        self.state_machine_name = state_machine_name
+        self.start_time = start_time
+        self.region = region
+        self.account = account
+        self.events: list = []
+        self.status = RUNNING
+        self.output: JSON = None
+        self.error: str | None = None
+        self.cause: str | None = None
+        self.stop_time: float | None = None
+        self.root: Frame | None = None
+        self.redrive_count = redrive_count
+        self.tokens: dict[str, Frame] = {}
+        self.map_runs: int = 0
+        self.ctx_execution = _context.execution_part(arn=arn, name=name, input=input, role_arn=role_arn,
+                                                     start_time=start_time, redrive_count=redrive_count)
+        self.ctx_state_machine = {"Id": state_machine_arn, "Name": state_machine_name}
+
+    @property
+    def history(self) -> list[dict]:
+        """The events as ``GetExecutionHistory`` returns them (rendered on each call)."""
+        from .events import render_all
+        return render_all(self.events)
+
+
+class Frame:
+    """A thread of control: the root, a Parallel branch or a Map iteration."""
+
+    __slots__ = ("execution", "program", "state", "data", "phase", "vars", "outer", "group", "index",
+                 "log", "last", "entered_id", "entered_at", "attempts", "retry_count", "task",
+                 "child_group", "map_item", "_ctx", "started")
+
+    def __init__(self, execution: Execution, program: Program, data: JSON, *, outer: Frame | None = None,
+                 group: Group | None = None, index: int = 0, log: list | None = None, last: int = 0) -> None:
+        self.execution = execution
+        self.program = program
+        self.state = program.start_at
+        self.data = data
+        self.phase = ENTER
+        self.vars: dict[str, JSON] = {}
+        self.outer = outer          # the frame whose variables this one can read
+        self.group = group          # the Parallel/Map group this frame runs in
+        self.index = index
+        self.log = execution.events if log is None else log
+        self.last = last
+        self.entered_id = 0
+        self.entered_at = 0.0
+        self.attempts: list[int] | None = None
+        self.retry_count = 0
+        self.task: TaskCall | None = None
+        self.child_group: Group | None = None
+        self.map_item: tuple[int, JSON] | None = None
+        self._ctx: dict | None = None
+        self.started = False
+
+    # -- the scope protocol of compiled expressions (see asl.jsonpath.Scope)
+
+    @property
+    def context(self) -> dict:
+        ctx = self._ctx
+        if ctx is None:
+            ex = self.execution
+            token = self.task.token if self.task is not None else None
+            ctx = self._ctx = _context.build(ex.ctx_execution, ex.ctx_state_machine, self.state, self.entered_at,
+                                             self.retry_count, token, self.map_item)
+        return ctx
+
+    def variable(self, name: str) -> JSON:
+        frame: Frame | None = self
+        while frame is not None:
+            v = frame.vars
+            if name in v:
+                return v[name]
+            frame = frame.outer
+        raise PathNotFound(f"Variable '${name}' is not defined")
+
+    def visible_variables(self) -> dict[str, JSON]:
+        chain = []
+        frame: Frame | None = self
+        while frame is not None:
+            chain.append(frame.vars)
+            frame = frame.outer
+        out: dict[str, JSON] = {}
+        for v in reversed(chain):
+            out.update(v)
+        return out
+
+    def __repr__(self) -> str:
+        return f"Frame({self.state!r}, phase={self.phase}, index={self.index})"
+
+
+@dataclass(slots=True)
+class Group:
+    """The children of a Parallel or Map state and what has become of them."""
+
+    kind: str                      # "parallel" | "map"
+    parent: Frame
+    total: int
+    results: list
+    items: list | None = None
+    running: int = 0
+    next_index: int = 0
+    finished: int = 0
+    failures: int = 0
+    limit: int = 0                 # max children at once (0: all)
+    tolerated_count: int | None = None
+    tolerated_percentage: float | None = None
+    cursor: int = 0                # event id that the next MapIterationStarted follows
+    closed: bool = False           # failed or finished: late children are ignored
+    distributed: bool = False
+    children: list = field(default_factory=list)
+    map_run_arn: str | None = None
+
+
+@dataclass(slots=True)
+class TaskCall:
+    """A task the engine must run for a frame, and how the interpreter will report it."""
+
+    frame: Frame
+    state: TaskState
+    resource: Resource
+    input: JSON                    # Parameters/Arguments result (the Lambda payload for function ARNs)
+    timeout: float | None = None
+    heartbeat: float | None = None
+    token: str | None = None
+    attempt: int = 0
+
+
+# ---------------------------------------------------------------------------- requests to the engine
+
+@dataclass(slots=True)
+class Invoke:
+    """Run this task and report with task_succeeded / task_failed / task_timed_out."""
+
+    call: TaskCall
+
+
+@dataclass(slots=True)
+class Sleep:
+    """Call timer_fired(frame) at ``until`` (a Wait state or a retry backoff)."""
+
+    frame: Frame
+    until: float
+
+
+@dataclass(slots=True)
+class Spawn:
+    """Advance these new child frames."""
+
+    frames: list
+
+
+class Finished:
+    """The execution has ended; its status, output, error and cause are set."""
+
+    __slots__ = ()
+
+
+FINISHED = Finished()

@@ -1,0 +1,200 @@
+"""Task states: prepare the call, record its events, and take its result or error.
+
+The interpreter never calls anything: :meth:`Tasks.run` builds a :class:`TaskCall` and returns
+it as an :class:`Invoke` request; the engine runs it and reports with ``succeeded``,
+``failed`` or ``timed_out``. Events follow the resource: a Lambda function ARN records
+``LambdaFunction*`` events, an activity ``Activity*`` events, a service integration
+(``arn:aws:states:::service:action``) ``Task*`` events.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..asl import errors
+from ..asl.errors import StatesError
+from ..asl.jsonpath import PathNotFound
+from ..asl.model import TaskState
+from ..asl.values import JSON, size_in_bytes
+from . import io
+from .frames import WAITING, Frame, Invoke, TaskCall
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .core import Interpreter
+
+
+class Tasks:
+    def __init__(self, interpreter: Interpreter) -> None:
+        self.interpreter = interpreter
+
+    # ------------------------------------------------------------------ scheduling
+
+    def run(self, frame: Frame, st: TaskState, now: float) -> Any:
+        resource = st.resource
+        token = self.interpreter.new_token() if resource.pattern == "waitForTaskToken" else None
+        call = TaskCall(frame=frame, state=st, resource=resource, input=None, token=token,
+                        attempt=frame.retry_count)
+        frame.task = call  # $$.Task.Token is visible while the parameters are built
+        frame._ctx = None
+        data = frame.data
+        if st.jsonata:
+            bindings = io.bindings(frame, data, now)
+            call.input = st.arguments(bindings, now) if st.arguments is not None else data
+            if st.timeout_seconds_expr is not None:
+                call.timeout = _positive(io.jsonata_number(st.timeout_seconds_expr, bindings, now, "TimeoutSeconds",
+                                                           integer=True), "TimeoutSeconds")
+            if st.heartbeat_seconds_expr is not None:
+                call.heartbeat = _positive(io.jsonata_number(st.heartbeat_seconds_expr, bindings, now,
+                                                             "HeartbeatSeconds", integer=True), "HeartbeatSeconds")
+        else:
+            effective = io.input_path(frame, st, data)
+            call.input = st.parameters(effective, frame) if st.parameters is not None else effective
+            if st.timeout_seconds_path is not None:
+                call.timeout = _seconds_from_path(st.timeout_seconds_path, effective, frame, "TimeoutSecondsPath")
+            if st.heartbeat_seconds_path is not None:
+                call.heartbeat = _seconds_from_path(st.heartbeat_seconds_path, effective, frame,
+                                                    "HeartbeatSecondsPath")
+        if call.timeout is None:
+            call.timeout = st.timeout_seconds
+        if call.heartbeat is None:
+            call.heartbeat = st.heartbeat_seconds
+        self._scheduled(frame, call, now)
+        frame.phase = WAITING
+        return Invoke(call)
+
+    def _scheduled(self, frame: Frame, call: TaskCall, now: float) -> None:
+        r = call.resource
+        log = frame.log
+        if r.kind == "lambda":
+            details = {"resource": r.arn, "input": call.input}
+            if call.timeout is not None:
+                details["timeoutInSeconds"] = int(call.timeout)
+            log.append(("LambdaFunctionScheduled", frame.last, now, details))
+            log.append(("LambdaFunctionStarted", len(log), now, None))
+        elif r.kind == "activity":
+            details = {"resource": r.arn, "input": call.input}
+            if call.timeout is not None:
+                details["timeoutInSeconds"] = int(call.timeout)
+            if call.heartbeat is not None:
+                details["heartbeatInSeconds"] = int(call.heartbeat)
+            log.append(("ActivityScheduled", frame.last, now, details))
+        else:
+            details = {"resourceType": r.service, "resource": _resource_name(r), "region": frame.execution.region,
+                       "parameters": call.input}
+            if call.timeout is not None:
+                details["timeoutInSeconds"] = int(call.timeout)
+            if call.heartbeat is not None:
+                details["heartbeatInSeconds"] = int(call.heartbeat)
+            log.append(("TaskScheduled", frame.last, now, details))
+            log.append(("TaskStarted", len(log), now, {"resourceType": r.service, "resource": _resource_name(r)}))
+        frame.last = len(log)
+
+    def started(self, call: TaskCall, worker_name: str | None, now: float) -> None:
+        """An activity worker took the task (ActivityStarted)."""
+        frame = call.frame
+        if frame.task is not call:
+            return
+        log = frame.log
+        log.append(("ActivityStarted", frame.last, now, {"workerName": worker_name} if worker_name else None))
+        frame.last = len(log)
+
+    def submitted(self, call: TaskCall, output: JSON, now: float) -> None:
+        """A .sync or .waitForTaskToken request went through (TaskSubmitted)."""
+        frame = call.frame
+        if frame.task is not call:
+            return
+        r = call.resource
+        log = frame.log
+        log.append(("TaskSubmitted", frame.last, now, {"resourceType": r.service, "resource": _resource_name(r),
+                                                        "output": output}))
+        frame.last = len(log)
+
+    # ------------------------------------------------------------------ outcomes
+
+    def succeeded(self, call: TaskCall, result: JSON, now: float) -> Any:
+        frame = call.frame
+        if frame.task is not call or frame.phase != WAITING:
+            return None  # the task was abandoned (retried, stopped, timed out)
+        r = call.resource
+        if size_in_bytes(result) > self.interpreter.payload_limit:
+            name = r.arn if r.kind in ("lambda", "activity") else r.service
+            return self.failed(call, errors.DATA_LIMIT_EXCEEDED,
+                               f"The state/task '{name}' returned a result with a size exceeding the maximum number "
+                               "of bytes service limit.", now)
+        log = frame.log
+        if r.kind == "lambda":
+            log.append(("LambdaFunctionSucceeded", frame.last, now, {"output": result}))
+        elif r.kind == "activity":
+            log.append(("ActivitySucceeded", frame.last, now, {"output": result}))
+        else:
+            log.append(("TaskSucceeded", frame.last, now, {"resourceType": r.service, "resource": _resource_name(r),
+                                                           "output": result}))
+        frame.last = len(log)
+        interpreter = self.interpreter
+        try:
+            outcome = interpreter.complete(frame, call.state, result, now)
+        except StatesError as e:
+            outcome = interpreter.state_failed(frame, call.state, e, now)
+        return interpreter.continue_after(frame, outcome, now)
+
+    def failed(self, call: TaskCall, error: str, cause: str | None, now: float) -> Any:
+        frame = call.frame
+        if frame.task is not call or frame.phase != WAITING:
+            return None
+        r = call.resource
+        details = {"error": error, "cause": cause}
+        log = frame.log
+        if r.kind == "lambda":
+            log.append(("LambdaFunctionFailed", frame.last, now, details))
+        elif r.kind == "activity":
+            log.append(("ActivityFailed", frame.last, now, details))
+        else:
+            log.append(("TaskFailed", frame.last, now, {"resourceType": r.service, "resource": _resource_name(r),
+                                                        **details}))
+        frame.last = len(log)
+        return self._after_failure(frame, call, error, cause, now)
+
+    def timed_out(self, call: TaskCall, now: float, *, heartbeat: bool = False) -> Any:
+        frame = call.frame
+        if frame.task is not call or frame.phase != WAITING:
+            return None
+        error = errors.HEARTBEAT_TIMEOUT if heartbeat else errors.TIMEOUT
+        r = call.resource
+        log = frame.log
+        if r.kind == "lambda":
+            log.append(("LambdaFunctionTimedOut", frame.last, now, {"error": error}))
+        elif r.kind == "activity":
+            log.append(("ActivityTimedOut", frame.last, now, {"error": error}))
+        else:
+            log.append(("TaskTimedOut", frame.last, now, {"resourceType": r.service, "resource": _resource_name(r),
+                                                          "error": error}))
+        frame.last = len(log)
+        return self._after_failure(frame, call, error, None, now)
+
+    def _after_failure(self, frame: Frame, call: TaskCall, error: str, cause: str | None, now: float) -> Any:
+        interpreter = self.interpreter
+        outcome = interpreter.handle_error(frame, call.state, error, cause, now)
+        return interpreter.continue_after(frame, outcome, now)
+
+
+def _resource_name(r: Any) -> str:
+    if r.pattern == "request-response":
+        return r.action
+    return f"{r.action}.{r.pattern}"
+
+
+def _positive(value: int, field: str) -> int:
+    if value <= 0:
+        raise errors.QueryEvaluationError(f"The {field} field must be a positive integer, but was {value}",
+                                          location=field)
+    return value
+
+
+def _seconds_from_path(getter: Any, data: JSON, frame: Frame, field: str) -> int:
+    try:
+        value = getter(data, frame)
+    except PathNotFound as e:
+        raise StatesError(errors.RUNTIME, f"Invalid path for {field}: {e}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer() or value <= 0:
+        raise StatesError(errors.RUNTIME, f"The {field} field must reference a positive integer, but was: {value!r}")
+    return int(value)
