@@ -28,9 +28,11 @@ RUNTIME = "States.Runtime"
 TASK_FAILED = "States.TaskFailed"
 TIMEOUT = "States.Timeout"
 
-#: Errors that ``States.ALL`` in a retrier or catcher does not match (AWS docs: "States.ALL ...
-#: doesn't catch the States.DataLimitExceeded and States.Runtime error types").
-NOT_MATCHED_BY_ALL = frozenset({DATA_LIMIT_EXCEEDED, RUNTIME})
+#: Errors that ``States.ALL`` in a retrier or catcher does not match. AWS's docs name
+#: States.DataLimitExceeded too, but executions recorded on AWS show a task result over the
+#: limit (reported as the task's failure) caught by States.ALL; a state *output* over the limit
+#: fails the execution before any catcher is consulted, which the interpreter does itself.
+NOT_MATCHED_BY_ALL = frozenset({RUNTIME})
 
 #: "States.TaskFailed ... acts as a wildcard that matches any known error name except for
 #: States.Timeout" (AWS docs); nor does it catch what States.ALL cannot.
@@ -69,8 +71,11 @@ class QueryEvaluationError(StatesError):
         super().__init__(QUERY_EVALUATION_ERROR, cause, location=location)
 
 
-def error_matches(error: str, error_equals: Iterable[str]) -> bool:
-    """Does a retrier's or catcher's ``ErrorEquals`` list match ``error``?"""
+def error_matches(error: str | None, error_equals: Iterable[str]) -> bool:
+    """Does a retrier's or catcher's ``ErrorEquals`` list match ``error`` (None: a Fail state
+    without ``Error``, which only States.ALL matches)?"""
+    if error is None:
+        return ALL in error_equals
     for name in error_equals:
         if name == error:
             return True

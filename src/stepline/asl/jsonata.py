@@ -195,7 +195,7 @@ def _range(start: JSON = None, end: JSON = None, step: JSON = None) -> JSON:
     values = list(range(start, end + (1 if step > 0 else -1), step))
     if len(values) > 1000:
         _fail("$range can produce at most 1000 values")
-    return _JList(values)
+    return _Utils.create_sequence_from_iter(values)  # a sequence: one value comes back unwrapped, as on AWS
 
 
 _HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}

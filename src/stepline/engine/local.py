@@ -21,6 +21,7 @@ import uuid
 from collections import deque
 from typing import Any, Callable, Mapping
 
+from .. import config
 from ..asl import parser
 from ..asl.model import StateMachine
 from ..asl.values import JSON, dumps
@@ -28,9 +29,6 @@ from ..integrations import Integrations, TaskFailure
 from ..integrations.functions import Functions
 from ..interpreter import Execution, Interpreter
 from ..interpreter.frames import FINISHED, RUNNING, Invoke, Sleep, Spawn, TaskCall
-
-DEFAULT_REGION = "us-east-1"
-DEFAULT_ACCOUNT = "123456789012"
 
 _interpreter = Interpreter()
 
@@ -168,9 +166,11 @@ class LocalRunner:
 
 
 def new_execution(machine: StateMachine, input: JSON, *, input_text: str | None = None, name: str | None = None,
-                  state_machine_name: str = "stepline-run", region: str = DEFAULT_REGION,
-                  account: str = DEFAULT_ACCOUNT, start_time: float | None = None) -> Execution:
+                  state_machine_name: str = "stepline-run", region: str | None = None,
+                  account: str | None = None, start_time: float | None = None) -> Execution:
     name = name or str(uuid.uuid4())
+    region = region or config.region()
+    account = account or config.account()
     sm_arn = f"arn:aws:states:{region}:{account}:stateMachine:{state_machine_name}"
     return Execution(machine, arn=f"arn:aws:states:{region}:{account}:execution:{state_machine_name}:{name}",
                      name=name, input=input, input_text=input_text,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import config
 from ..asl.model import Resource
 from ..asl.values import JSON
 from .functions import FunctionError, FunctionNotFound, Functions, function, lambda_invoke_result
@@ -26,11 +27,11 @@ class TaskFailure(Exception):
 
 
 class Integrations:
-    def __init__(self, functions: Functions | None = None, *, region: str = "us-east-1",
-                 account: str = "123456789012") -> None:
+    def __init__(self, functions: Functions | None = None, *, region: str | None = None,
+                 account: str | None = None) -> None:
         self.functions = functions or Functions()
-        self.region = region
-        self.account = account
+        self.region = region or config.region()
+        self.account = account or config.account()
 
     def invoke(self, resource: Resource, payload: JSON, *, timeout: float | None = None, **_: Any) -> JSON:
         """Run the task to completion (request-response)."""

@@ -22,10 +22,11 @@ def iso(ts: float) -> str:
 
 def execution_part(*, arn: str, name: str, input: JSON, role_arn: str, start_time: float,
                    redrive_count: int = 0, redrive_time: float | None = None) -> dict:
-    part = {"Id": arn, "Input": input, "Name": name, "RoleArn": role_arn, "StartTime": iso(start_time),
-            "RedriveCount": redrive_count}
-    if redrive_time is not None:
-        part["RedriveTime"] = iso(redrive_time)
+    part = {"Id": arn, "Input": input, "Name": name, "RoleArn": role_arn, "StartTime": iso(start_time)}
+    if redrive_count:  # AWS shows the redrive fields only once an execution has been redriven
+        part["RedriveCount"] = redrive_count
+        if redrive_time is not None:
+            part["RedriveTime"] = iso(redrive_time)
     return part
 
 

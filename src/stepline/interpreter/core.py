@@ -97,6 +97,7 @@ class Interpreter:
         frame.attempts = None
         frame.retry_count = 0
         frame.task = None
+        frame.child_group = None
         frame._ctx = None
 
     # ------------------------------------------------------------------ simple states
@@ -257,17 +258,22 @@ class Interpreter:
         if e.in_state:
             cause = (f"An error occurred while executing the state '{st.name}' (entered at the event id "
                      f"#{frame.entered_id}). {cause}" if cause else cause)
+        log = frame.log
         if e.error == errors.QUERY_EVALUATION_ERROR:
-            log = frame.log
-            before_entry = log[frame.entered_id - 1][1] if frame.entered_id else frame.last
+            # AWS links EvaluationFailed to what preceded the state's entry, except for a Wait
+            # state, whose Seconds/Timestamp are evaluated after its entry was recorded.
+            prev = frame.entered_id if st.type == "Wait" or not frame.entered_id else log[frame.entered_id - 1][1]
             details = {"error": e.error, "cause": cause, "location": e.location, "state": st.name}
-            log.append((ev.EVALUATION_FAILED, before_entry, now, details))
+            log.append((ev.EVALUATION_FAILED, prev, now, details))
             frame.last = len(log)
         if e.error == errors.RUNTIME or not e.in_state and e.error == errors.DATA_LIMIT_EXCEEDED:
             return self.frame_failed(frame, e.error, cause, now)
+        if st.type in ("Map", "Parallel") and frame.child_group is None:
+            log.append((st.type + "StateFailed", frame.last, now, None))  # failed before any child started
+            frame.last = len(log)
         return self.handle_error(frame, st, e.error, cause, now)
 
-    def handle_error(self, frame: Frame, st: State, error: str, cause: str | None, now: float,
+    def handle_error(self, frame: Frame, st: State, error: str | None, cause: str | None, now: float,
                      give_up: Callable[[], None] | None = None) -> Any:
         """Retry, catch, or fail the frame, in that order (first matching retrier/catcher).
 
@@ -293,6 +299,7 @@ class Interpreter:
                     frame._ctx = None
                     frame.phase = WAITING
                     frame.task = None
+                    frame.child_group = None
                     return Sleep(frame, now + delay)
                 break
         if give_up is not None:

@@ -9,6 +9,7 @@ tolerated failures of a Map), the others are abandoned and the parent state fail
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from ..asl import errors
@@ -53,40 +54,79 @@ class FanOut:
 
     def run_map(self, frame: Frame, st: MapState, now: float) -> Any:
         data = frame.data
-        if st.jsonata:
-            bindings = io.bindings(frame, data, now)
-            if st.items is not None:
-                items = st.items(bindings, now)
-                if type(items) is not list:
-                    raise unexpected_type(st.items_text or "", "Items", "array", items)
-            else:
-                items = data
-                if type(items) is not list:
-                    raise errors.QueryEvaluationError(f"Map state input must be an array but was: {dumps(items)}",
-                                                      location="Items")
-            selector_input = data
+        bindings = io.bindings(frame, data, now) if st.jsonata else None
+        # AWS's order, as its histories show: items and MaxConcurrency are read before
+        # MapStateStarted is recorded, the tolerated failure settings after it.
+        items, selector_input = self._items(frame, st, data, bindings, now)
+        limit = self._max_concurrency(frame, st, selector_input, bindings, now)
+        log = frame.log
+        n = len(items)
+        log.append(("MapStateStarted", frame.last, now, {"length": n}))
+        frame.last = len(log)
+        count, pct = self._tolerated_failures(frame, st, selector_input, bindings, now)
+        distributed = st.mode == "DISTRIBUTED"
+        group = Group(kind="map", parent=frame, total=n, results=[None] * n, items=items, limit=limit or 0,
+                      tolerated_count=count, tolerated_percentage=pct, cursor=frame.last, distributed=distributed)
+        group.children = [selector_input]  # what ItemSelector reads as "$"
+        if distributed:
+            ex = frame.execution
+            ex.map_runs += 1
+            group.map_run_arn = (f"arn:aws:states:{ex.region}:{ex.account}:mapRun:{ex.state_machine_name}/"
+                                 f"{st.label or st.name}:{uuid.uuid4()}")
+            log.append(("MapRunStarted", frame.last, now, {"mapRunArn": group.map_run_arn}))
+            frame.last = group.cursor = len(log)
+        frame.child_group = group
+        frame.phase = WAITING
+        if n == 0:
+            return self._map_succeeded(frame, st, group, now)
+        batch = n if not group.limit else min(group.limit, n)
+        return Spawn([self._map_child(frame, st, group, now) for _ in range(batch)])
+
+    def _items(self, frame: Frame, st: MapState, data: JSON, bindings: dict | None, now: float) -> tuple[list, JSON]:
+        """The items to iterate over, and what ItemSelector sees as the state input."""
+        if bindings is not None:
+            if st.items is None:
+                if type(data) is not list:
+                    raise errors.QueryEvaluationError(f"Map state input must be an array but was: {dumps(data)}")
+                return data, data
+            items = st.items(bindings, now)
+            if type(items) is not list:
+                raise unexpected_type(st.items_text or "", "Items", "array", items)
+            return items, data
+        effective = io.input_path(frame, st, data)
+        if st.items_path is None:
+            items = effective
+        else:
+            try:
+                items = st.items_path(effective, frame)
+            except PathNotFound as e:
+                raise StatesError(errors.RUNTIME, f"Invalid path '{st.items_path_text}' : {e}") from None
+        if type(items) is not list:
+            raise StatesError(errors.RUNTIME, f"Map state input must be an array but was: {dumps(items)}"
+                              if st.items_path is None else
+                              f"The ItemsPath field '{st.items_path_text}' must point to an array, but it points "
+                              f"to: {dumps(items)}")
+        return items, effective
+
+    def _max_concurrency(self, frame: Frame, st: MapState, effective: JSON, bindings: dict | None,
+                         now: float) -> int | None:
+        if bindings is not None:
             limit = self._jsonata_int(st.max_concurrency_expr, bindings, now, "MaxConcurrency", st.max_concurrency)
+        elif st.max_concurrency_path is not None:
+            limit = _path_int(st, st.max_concurrency_path, effective, frame, "MaxConcurrencyPath")
+        else:
+            limit = st.max_concurrency
+        if limit is not None and limit < 0:
+            raise StatesError(errors.RUNTIME, "MaxConcurrency cannot be negative.")
+        return limit
+
+    def _tolerated_failures(self, frame: Frame, st: MapState, effective: JSON, bindings: dict | None,
+                            now: float) -> tuple[int | None, float | None]:
+        if bindings is not None:
             count = self._jsonata_int(st.tolerated_failure_count_expr, bindings, now, "ToleratedFailureCount",
                                       st.tolerated_failure_count)
             pct = self._jsonata_pct(st, bindings, now)
         else:
-            effective = io.input_path(frame, st, data)
-            selector_input = effective
-            if st.items_path is not None:
-                try:
-                    items = st.items_path(effective, frame)
-                except PathNotFound as e:
-                    raise StatesError(errors.RUNTIME, f"Invalid path '{st.items_path_text}' : {e}") from None
-            else:
-                items = effective
-            if type(items) is not list:
-                raise StatesError(errors.RUNTIME, f"Map state input must be an array but was: {dumps(items)}"
-                                  if st.items_path is None else
-                                  f"The ItemsPath field '{st.items_path_text}' must point to an array, but it "
-                                  f"points to: {dumps(items)}")
-            limit = st.max_concurrency
-            if st.max_concurrency_path is not None:
-                limit = _path_int(st, st.max_concurrency_path, effective, frame, "MaxConcurrencyPath")
             count = st.tolerated_failure_count
             if st.tolerated_failure_count_path is not None:
                 count = _path_int(st, st.tolerated_failure_count_path, effective, frame, "ToleratedFailureCountPath")
@@ -98,29 +138,7 @@ class FanOut:
             raise StatesError(errors.RUNTIME, "ToleratedFailureCount cannot be negative.")
         if pct is not None and not 0 <= pct <= 100:
             raise StatesError(errors.RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
-        if limit is not None and limit < 0:
-            raise StatesError(errors.RUNTIME, "MaxConcurrency cannot be negative.")
-        log = frame.log
-        n = len(items)
-        log.append(("MapStateStarted", frame.last, now, {"length": n}))
-        frame.last = len(log)
-        distributed = st.mode == "DISTRIBUTED"
-        group = Group(kind="map", parent=frame, total=n, results=[None] * n, items=items, limit=limit or 0,
-                      tolerated_count=count, tolerated_percentage=pct, cursor=frame.last, distributed=distributed)
-        group.children = [selector_input]  # what ItemSelector reads as "$"
-        if distributed:
-            ex = frame.execution
-            ex.map_runs += 1
-            group.map_run_arn = (f"arn:aws:states:{ex.region}:{ex.account}:mapRun:{ex.state_machine_name}/"
-                                 f"{st.label + ':' if st.label else ''}{st.name}:{ex.name}-{ex.map_runs}")
-            log.append(("MapRunStarted", frame.last, now, {"mapRunArn": group.map_run_arn}))
-            frame.last = group.cursor = len(log)
-        frame.child_group = group
-        frame.phase = WAITING
-        if n == 0:
-            return self._map_succeeded(frame, st, group, now)
-        batch = n if not group.limit else min(group.limit, n)
-        return Spawn([self._map_child(frame, st, group, now) for _ in range(batch)])
+        return count, pct
 
     def _map_child(self, frame: Frame, st: MapState, group: Group, now: float) -> Frame:
         i = group.next_index
@@ -222,7 +240,7 @@ class FanOut:
             parent.last = len(log)
 
         parent.task = None
-        outcome = self.interpreter.handle_error(parent, st, error or "", cause, now, give_up)
+        outcome = self.interpreter.handle_error(parent, st, error, cause, now, give_up)
         return self._as_parent(parent, outcome)
 
     # ------------------------------------------------------------------ helpers
@@ -238,12 +256,10 @@ class FanOut:
         group.closed = True
         log = parent.log
         if group.distributed:
-            run_started = group.cursor
-            log.append(("MapRunSucceeded", run_started, now, None))
-            log.append(("MapStateSucceeded", len(log), now, None))
-            parent.last = run_started
-        else:
-            log.append(("MapStateSucceeded", parent.last, now, None))
+            log.append(("MapRunSucceeded", group.cursor, now, None))
+            parent.last = len(log)
+        # *StateExited follows what *StateSucceeded follows (parent.last stays put)
+        log.append(("MapStateSucceeded", parent.last, now, None))
         return self._resume(parent, st, group.results, now)
 
     def _resume(self, parent: Frame, st: Any, result: JSON, now: float) -> Any:
