@@ -33,6 +33,8 @@ from .templates import compile_expression, compile_jsonata, compile_payload, com
 from .timestamps import parse_timestamp
 from .values import JSON
 
+__all__ = ["parse", "validate", "load_definition", "parse_resource", "StateMachine"]
+
 MAX_STATE_NAME = 80
 MAX_NESTING = 40
 MAX_INT = 99999999

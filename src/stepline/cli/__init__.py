@@ -82,25 +82,33 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     input_text = "{}" if args.input is None else (_read(args.input[1:], "input") if args.input.startswith("@")
                                                   else args.input)
+    out = run_once(machine, input_text, functions=args.functions, history=args.history,
+                   virtual_time=args.virtual_time, name=args.name)
+    sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    return EXIT_OK if out["status"] == "SUCCEEDED" else EXIT_NOT_SUCCEEDED
+
+
+def run_once(machine: parser.StateMachine, input_text: str, *, functions: Sequence[str] = (), history: bool = False,
+             virtual_time: bool = False, name: str | None = None) -> dict:
+    """What ``stepline run`` prints, as a dict (raises UsageError for bad input or functions)."""
     try:
         value = json.loads(input_text)
     except ValueError as e:
         raise UsageError(f"the input is not valid JSON: {e}") from None
-    functions = Functions()
-    for spec in args.functions:
+    registry = Functions()
+    for spec in functions:
         try:
-            functions.load(spec)
+            registry.load(spec)
         except Exception as e:  # an import error in user code is a bad call, not a crash
             raise UsageError(f"cannot load functions from {spec}: {type(e).__name__}: {e}") from None
-    execution = new_execution(machine, value, input_text=input_text, name=args.name)
-    LocalRunner(execution, Integrations(functions), virtual_time=args.virtual_time).run()
+    execution = new_execution(machine, value, input_text=input_text, name=name)
+    LocalRunner(execution, Integrations(registry), virtual_time=virtual_time).run()
     out = {"status": execution.status, "output": execution.output, "error": execution.error,
            "cause": execution.cause}
-    if args.history:
+    if history:
         out["history"] = execution.history
-    sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
-    return EXIT_OK if execution.status == "SUCCEEDED" else EXIT_NOT_SUCCEEDED
+    return out
 
 
 def _validate(args: argparse.Namespace) -> int:
