@@ -75,6 +75,8 @@ class State:
     output: JsonataBuilder | None = None
     # variables
     assign: Any = None  # Builder (JSONPath) | JsonataBuilder (JSONata), returning {name: value}
+    #: bound of the output size from the input and result sizes (asl.sizes.Growth), or None
+    growth: Any = None
 
     @property
     def jsonata(self) -> bool:
@@ -189,6 +191,7 @@ class MapState(State):
     tolerated_failure_count_expr: JsonataBuilder | None = None
     path_texts: dict = field(default_factory=dict)  # "MaxConcurrencyPath" -> "$.x", for messages
     label: str | None = None
+    item_growth: Any = None  # bound of an iteration's input from the Map's input size
     result_selector: Builder | None = None
     result_path: tuple | Any = ()
     result_path_text: str | None = "$"

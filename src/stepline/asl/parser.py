@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from . import choice as choice_rules
 from . import errors
+from . import sizes
 from .diagnostics import (
     DUPLICATE_STATE_NAME, INVALID_JSON_DESCRIPTION, INVALID_LABEL_NAME, INVALID_RESOURCE,
     INVALID_STATE_NAME, MISSING_DESCRIPTION, MISSING_END_STATE, MISSING_TRANSITION_TARGET,
@@ -375,6 +376,9 @@ class _Parser:
                                                         "Result is static", PASS_RESULT_IS_STATIC)
             extra["parameters"] = self._jsonpath_template(d, "Parameters", loc)
             extra["result_path"] = self._result_path(d, loc)[0]
+            extra["growth"] = sizes.pass_state("Result" in d, d.get("Result"), d.get("Parameters"), "Parameters" in d,
+                                               extra["result_path"], common.get("input_path"),
+                                               common.get("output_path"))
         return PassState(**common, **extra)
 
     def _task(self, d: dict, loc: str, ql: str, common: dict, depth: int) -> State:
@@ -384,6 +388,7 @@ class _Parser:
             extra["parameters"] = self._jsonpath_template(d, "Parameters", loc)
             extra["result_selector"] = self._jsonpath_template(d, "ResultSelector", loc)
             extra["result_path"], extra["result_path_text"] = self._result_path(d, loc)
+            extra["growth"] = sizes.with_result(d.get("ResultSelector"), extra["result_path"], common.get("output_path"))
         elif "Arguments" in d:
             extra["arguments"] = compile_jsonata(d["Arguments"], "Arguments", self.diags, f"{loc}/Arguments")
         for name in ("TimeoutSeconds", "HeartbeatSeconds"):
@@ -466,6 +471,8 @@ class _Parser:
         for key in ("Next", "End"):
             if key in d:
                 self.diags.error(f"{loc}/{key}", f"A Choice state cannot have '{key}'")
+        if ql == JSONPATH:
+            common["growth"] = sizes.passthrough(common.get("input_path"), common.get("output_path"))
         return ChoiceState(**common, choices=tuple(rules), default=default)
 
     def _jsonata_rule(self, rule: dict, loc: str, nxt: str, assign: Any) -> ChoiceRule:
@@ -516,9 +523,13 @@ class _Parser:
             if field in d:
                 extra[_snake(field)] = self._getter(d[field], f"{loc}/{field}", field)
                 extra[_snake(field) + "_text"] = d[field]
+        if ql == JSONPATH:
+            common["growth"] = sizes.passthrough(common.get("input_path"), common.get("output_path"))
         return WaitState(**common, **extra)
 
     def _succeed(self, d: dict, loc: str, ql: str, common: dict, depth: int) -> State:
+        if ql == JSONPATH:
+            common["growth"] = sizes.passthrough(common.get("input_path"), common.get("output_path"))
         return SucceedState(**common)
 
     def _fail(self, d: dict, loc: str, ql: str, common: dict, depth: int) -> State:
@@ -563,6 +574,7 @@ class _Parser:
             extra["parameters"] = self._jsonpath_template(d, "Parameters", loc)
             extra["result_selector"] = self._jsonpath_template(d, "ResultSelector", loc)
             extra["result_path"], extra["result_path_text"] = self._result_path(d, loc)
+            extra["growth"] = sizes.with_result(d.get("ResultSelector"), extra["result_path"], common.get("output_path"))
         elif "Arguments" in d:
             extra["arguments"] = compile_jsonata(d["Arguments"], "Arguments", self.diags, f"{loc}/Arguments")
         extra["retry"] = self._retriers(d, loc)
@@ -621,6 +633,9 @@ class _Parser:
                 extra["legacy_parameters"] = key == "Parameters"
             extra["result_selector"] = self._jsonpath_template(d, "ResultSelector", loc)
             extra["result_path"], extra["result_path_text"] = self._result_path(d, loc)
+            extra["growth"] = sizes.with_result(d.get("ResultSelector"), extra["result_path"], common.get("output_path"))
+            selector = d.get("ItemSelector", d.get("Parameters"))
+            extra["item_growth"] = sizes.template(selector) if selector is not None else sizes.Growth(0, 1)
         else:
             if "Items" in d:
                 items = d["Items"]

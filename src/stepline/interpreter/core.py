@@ -60,7 +60,9 @@ class Interpreter:
         details = {"input": ev.RawJson(execution.input_text) if execution.input_text is not None else execution.input,
                    "roleArn": execution.role_arn}
         execution.events.append((ev.EXECUTION_STARTED, 0, now, details))
-        root = Frame(execution, execution.machine.program, execution.input)
+        text = execution.input_text
+        size = (len(text) if text.isascii() else len(text.encode())) if text is not None else size_in_bytes(execution.input)
+        root = Frame(execution, execution.machine.program, execution.input, size=size)
         execution.root = root
         return root
 
@@ -194,12 +196,17 @@ class Interpreter:
     # ------------------------------------------------------------------ leaving a state
 
     def exit(self, frame: Frame, st: State, output: JSON, assigned: dict | None, now: float, *,
-             next_state: str | None = None, terminal: bool = False) -> Any:
+             next_state: str | None = None, terminal: bool = False, result_size: int = 0) -> Any:
         """Record ``*StateExited``, apply variables, move to the next state or finish the frame."""
-        if type(output) in (dict, list, str) and size_in_bytes(output) > self.payload_limit:
-            return self.frame_failed(frame, errors.DATA_LIMIT_EXCEEDED,
-                                     f"The state/task '{st.name}' returned a result with a size exceeding the "
-                                     "maximum number of bytes service limit.", now)
+        g = st.growth
+        size = g.a + g.b * frame.size + g.c * result_size if g is not None else -1
+        if size < 0 or size > self.payload_limit:  # no bound, or not a small enough one: measure
+            size = size_in_bytes(output)
+            if size > self.payload_limit:
+                return self.frame_failed(frame, errors.DATA_LIMIT_EXCEEDED,
+                                         f"The state/task '{st.name}' returned a result with a size exceeding the "
+                                         "maximum number of bytes service limit.", now)
+        frame.size = size
         details: dict[str, Any] = {"name": st.name, "output": output}
         if assigned:
             details["assignedVariables"] = assigned
@@ -216,7 +223,7 @@ class Interpreter:
         frame.phase = ENTER
         return _NEXT
 
-    def complete(self, frame: Frame, st: Any, result: JSON, now: float) -> Any:
+    def complete(self, frame: Frame, st: Any, result: JSON, now: float, result_size: int) -> Any:
         """A Task, Parallel or Map state has its result: shape the output and leave the state."""
         data = frame.data
         if st.jsonata:
@@ -230,7 +237,7 @@ class Interpreter:
             if st.output_path is not None:
                 output = io.output_path(frame, st, output)
         frame.task = None
-        return self.exit(frame, st, output, assigned, now)
+        return self.exit(frame, st, output, assigned, now, result_size=result_size)
 
     def frame_succeeded(self, frame: Frame, output: JSON, now: float) -> Any:
         frame.phase = DONE

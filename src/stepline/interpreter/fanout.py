@@ -17,7 +17,7 @@ from ..asl.errors import StatesError
 from ..asl.jsonpath import PathNotFound
 from ..asl.model import MapState, ParallelState
 from ..asl.templates import unexpected_type
-from ..asl.values import JSON, dumps
+from ..asl.values import JSON, dumps, size_in_bytes
 from . import io
 from .frames import DONE, WAITING, Frame, Group, Spawn
 
@@ -43,8 +43,9 @@ class FanOut:
         frame.last = len(log)
         n = len(st.branches)
         group = Group(kind="parallel", parent=frame, total=n, results=[None] * n, running=n, cursor=frame.last)
+        size = size_in_bytes(branch_input)
         children = [Frame(frame.execution, branch, branch_input, outer=frame, group=group, index=i, log=log,
-                          last=frame.last) for i, branch in enumerate(st.branches)]
+                          last=frame.last, size=size) for i, branch in enumerate(st.branches)]
         group.children = children
         frame.child_group = group
         frame.phase = WAITING
@@ -156,9 +157,12 @@ class FanOut:
             finally:
                 frame.map_item = None
                 frame._ctx = None
+        g = st.item_growth
+        size = g.a + g.b * frame.size if g is not None else size_in_bytes(item)
         if group.distributed:
-            return Frame(frame.execution, st.processor, item, group=group, index=i, log=[], last=0)
-        return Frame(frame.execution, st.processor, item, outer=frame, group=group, index=i, log=frame.log)
+            return Frame(frame.execution, st.processor, item, group=group, index=i, log=[], last=0, size=size)
+        return Frame(frame.execution, st.processor, item, outer=frame, group=group, index=i, log=frame.log,
+                     size=size)
 
     def _jsonata_int(self, expr: Any, bindings: dict, now: float, field: str, default: int | None) -> int | None:
         return default if expr is None else io.jsonata_number(expr, bindings, now, field, integer=True)
@@ -186,6 +190,7 @@ class FanOut:
         if group.closed:
             return None
         group.results[child.index] = output
+        group.result_size += child.size + 1
         group.running -= 1
         group.finished += 1
         parent = group.parent
@@ -203,7 +208,7 @@ class FanOut:
         log = parent.log
         log.append(("ParallelStateSucceeded", child.last, now, None))
         parent.last = child.last
-        return self._resume(parent, st, group.results, now)
+        return self._resume(parent, st, group, now)
 
     def child_failed(self, child: Frame, error: str | None, cause: str | None, now: float) -> Any:
         group = child.group
@@ -221,7 +226,8 @@ class FanOut:
                 group.cursor = child.last
             group.failures += 1
             if error != errors.RUNTIME and self._tolerated(group):
-                group.results[child.index] = _error_output(error, cause)
+                group.results[child.index] = failed = _error_output(error, cause)
+                group.result_size += size_in_bytes(failed) + 1
                 return self._map_progress(parent, st, group, now)
             if group.tolerated_count is not None or group.tolerated_percentage is not None:
                 error, cause = errors.EXCEED_TOLERATED_FAILURE_THRESHOLD, \
@@ -260,12 +266,13 @@ class FanOut:
             parent.last = len(log)
         # *StateExited follows what *StateSucceeded follows (parent.last stays put)
         log.append(("MapStateSucceeded", parent.last, now, None))
-        return self._resume(parent, st, group.results, now)
+        return self._resume(parent, st, group, now)
 
-    def _resume(self, parent: Frame, st: Any, result: JSON, now: float) -> Any:
+    def _resume(self, parent: Frame, st: Any, group: Group, now: float) -> Any:
+        result = group.results
         interpreter = self.interpreter
         try:
-            outcome = interpreter.complete(parent, st, result, now)
+            outcome = interpreter.complete(parent, st, result, now, group.result_size)
         except StatesError as e:
             outcome = interpreter.state_failed(parent, st, e, now)
         return self._as_parent(parent, outcome)

@@ -81,14 +81,16 @@ class Frame:
 
     __slots__ = ("execution", "program", "state", "data", "phase", "vars", "outer", "group", "index",
                  "log", "last", "entered_id", "entered_at", "attempts", "retry_count", "task",
-                 "child_group", "map_item", "_ctx", "started")
+                 "child_group", "map_item", "_ctx", "started", "size")
 
     def __init__(self, execution: Execution, program: Program, data: JSON, *, outer: Frame | None = None,
-                 group: Group | None = None, index: int = 0, log: list | None = None, last: int = 0) -> None:
+                 group: Group | None = None, index: int = 0, log: list | None = None, last: int = 0,
+                 size: int = 0) -> None:
         self.execution = execution
         self.program = program
         self.state = program.start_at
         self.data = data
+        self.size = size            # an upper bound of the size of ``data`` as JSON (see asl.sizes)
         self.phase = ENTER
         self.vars: dict[str, JSON] = {}
         self.outer = outer          # the frame whose variables this one can read
@@ -161,6 +163,7 @@ class Group:
     cursor: int = 0                # event id that the next MapIterationStarted follows
     closed: bool = False           # failed or finished: late children are ignored
     distributed: bool = False
+    result_size: int = 2           # bound of the size of ``results`` as JSON
     children: list = field(default_factory=list)
     map_run_arn: str | None = None
 

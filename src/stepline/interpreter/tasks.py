@@ -116,7 +116,8 @@ class Tasks:
         if frame.task is not call or frame.phase != WAITING:
             return None  # the task was abandoned (retried, stopped, timed out)
         r = call.resource
-        if size_in_bytes(result) > self.interpreter.payload_limit:
+        result_size = size_in_bytes(result)
+        if result_size > self.interpreter.payload_limit:
             name = r.arn if r.kind in ("lambda", "activity") else r.service
             return self.failed(call, errors.DATA_LIMIT_EXCEEDED,
                                f"The state/task '{name}' returned a result with a size exceeding the maximum number "
@@ -132,7 +133,7 @@ class Tasks:
         frame.last = len(log)
         interpreter = self.interpreter
         try:
-            outcome = interpreter.complete(frame, call.state, result, now)
+            outcome = interpreter.complete(frame, call.state, result, now, result_size)
         except StatesError as e:
             outcome = interpreter.state_failed(frame, call.state, e, now)
         return interpreter.continue_after(frame, outcome, now)
