@@ -15,10 +15,22 @@ DEFAULT_ACCOUNT = "123456789012"
 
 
 def region() -> str:
-    value = os.environ.get("STEPLINE_REGION", "").strip()
-    return value if re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", value) else DEFAULT_REGION
+    return _checked(os.environ.get("STEPLINE_REGION"), _REGION, DEFAULT_REGION)
 
 
 def account() -> str:
-    value = os.environ.get("STEPLINE_ACCOUNT", "").strip()
-    return value if re.fullmatch(r"\d{12}", value) else DEFAULT_ACCOUNT
+    return _checked(os.environ.get("STEPLINE_ACCOUNT"), _ACCOUNT, DEFAULT_ACCOUNT)
+
+
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+_ACCOUNT = re.compile(r"\d{12}")
+_seen: dict[tuple, str] = {}
+
+
+def _checked(raw: str | None, pattern: re.Pattern, default: str) -> str:
+    """The setting if it is well-formed, else the default (memoised: this is on every start)."""
+    key = (raw, pattern)
+    value = _seen.get(key)
+    if value is None:
+        value = _seen[key] = raw.strip() if raw and pattern.fullmatch(raw.strip()) else default
+    return value

@@ -77,6 +77,9 @@ class State:
     assign: Any = None  # Builder (JSONPath) | JsonataBuilder (JSONata), returning {name: value}
     #: bound of the output size from the input and result sizes (asl.sizes.Growth), or None
     growth: Any = None
+    #: the history event types of entering and leaving, e.g. "PassStateEntered"
+    entered: str = ""
+    exited: str = ""
 
     @property
     def jsonata(self) -> bool:

@@ -19,7 +19,7 @@ from . import errors
 from .diagnostics import Diagnostics
 from .intrinsics import IntrinsicSyntaxError, compile_intrinsic, is_intrinsic
 from .jsonata import Expression, JsonataEvaluationError, JsonataSyntaxError, UnsupportedResult, UNDEFINED, is_expression
-from .jsonpath import PathNotFound, PathSyntaxError, compile_getter
+from .jsonpath import PathNotFound, PathSyntaxError, compile_getter, compile_reference
 from .values import JSON, dumps
 
 Builder = Callable[[JSON, Any], JSON]
@@ -82,18 +82,18 @@ def _guard_path(fn: Builder, text: str, field: str) -> Builder:
 
 def _compile_node(node: JSON, location: str, diags: Diagnostics) -> Builder:
     if type(node) is dict:
-        items: list[tuple[str, bool, Any]] = []
+        items: list[tuple[str, bool, Any, tuple | None]] = []
         for key, value in node.items():
             loc = f"{location}/{key}"
             if key.endswith(".$"):
                 fn = compile_value_expression(value, key, loc, diags)
-                items.append((key[:-2], True, fn or constant(None)))
+                items.append((key[:-2], True, fn or constant(None), _plain_input_keys(value)))
             elif _has_dynamic(value):
-                items.append((key, True, _compile_node(value, loc, diags)))
+                items.append((key, True, _compile_node(value, loc, diags), None))
             else:
-                items.append((key, False, value))
+                items.append((key, False, value, None))
         seen: set[str] = set()
-        for key, _, _ in items:
+        for key, _, _, _ in items:
             if key in seen:
                 diags.error(location, f"The field '{key}' is given twice (once with '.$')")
             seen.add(key)
@@ -105,17 +105,46 @@ def _compile_node(node: JSON, location: str, diags: Diagnostics) -> Builder:
     return constant(node)
 
 
+def _plain_input_keys(text: JSON) -> tuple | None:
+    """For ``$`` or ``$.a.b`` (names only, from the input): the names; else None."""
+    if not isinstance(text, str) or is_intrinsic(text):
+        return None
+    try:
+        ref = compile_reference(text)
+    except PathSyntaxError:
+        return None
+    keys = ref.path.keys
+    if ref.root != "input" or keys is None or not all(isinstance(k, str) for k in keys):
+        return None
+    return keys
+
+
 def _dict_builder(items: tuple) -> Builder:
-    if all(dynamic for _, dynamic, _ in items):
-        pairs = tuple((k, fn) for k, _, fn in items)
+    """A builder for one template object, generated as Python source so that a path like
+    ``$.a.b`` costs two subscripts. Any lookup that fails falls back to the general builder,
+    which raises AWS's error for the missing path."""
+    def slow(data: JSON, scope: Any) -> JSON:
+        return {k: (v(data, scope) if dynamic else v) for k, dynamic, v, _ in items}
 
-        def build_all_dynamic(data: JSON, scope: Any) -> JSON:
-            return {k: fn(data, scope) for k, fn in pairs}
-        return build_all_dynamic
-
-    def build(data: JSON, scope: Any) -> JSON:
-        return {k: (v(data, scope) if dynamic else v) for k, dynamic, v in items}
-    return build
+    names: dict[str, Any] = {"_slow": slow}
+    fields = []
+    for i, (key, dynamic, value, keys) in enumerate(items):
+        if not dynamic:
+            names[f"_c{i}"] = value
+            expr = f"_c{i}"
+        elif keys is not None:
+            expr = "data" + "".join(f"[{k!r}]" for k in keys)
+        else:
+            names[f"_f{i}"] = value
+            expr = f"_f{i}(data, scope)"
+        fields.append(f"{key!r}: {expr}")
+    source = ("def build(data, scope):\n"
+              "    try:\n"
+              f"        return {{{', '.join(fields)}}}\n"
+              "    except (KeyError, TypeError, IndexError):\n"
+              "        return _slow(data, scope)\n")
+    exec(compile(source, "<stepline template>", "exec"), names)
+    return names["build"]
 
 
 # ---------------------------------------------------------------------------- JSONata templates

@@ -5,11 +5,25 @@
 from __future__ import annotations
 
 import json
+from json.encoder import c_make_encoder, encode_basestring
+from json.scanner import c_make_scanner
 from typing import Any
 
 JSON = Any
 
-_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+if c_make_encoder is not None:
+    # The C encoder made once: no per-call setup and no cycle check (stepline's values are trees).
+    _encode = c_make_encoder(None, _not_json, encode_basestring, None, ":", ",", False, False, False)
+
+    def _compact(value: JSON) -> str:
+        return "".join(_encode(value, 0))
+else:  # pragma: no cover - CPython always has the C encoder
+    _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 
 
 def dumps(value: JSON) -> str:
@@ -19,6 +33,20 @@ def dumps(value: JSON) -> str:
 
 def loads(text: str) -> JSON:
     return json.loads(text)
+
+
+_scan = c_make_scanner(json.JSONDecoder()) if c_make_scanner is not None else None
+
+
+def copy_via_json(value: JSON) -> tuple[JSON, int]:
+    """Round-trip a value through JSON text, as it would travel over the wire: a private
+    copy made only of JSON types (tuples become lists), and its size. Raises TypeError or
+    ValueError for what JSON cannot hold."""
+    text = _compact(value)
+    size = len(text) if text.isascii() else len(text.encode("utf-8"))
+    if _scan is not None:
+        return _scan(text, 0)[0], size
+    return json.loads(text), size  # pragma: no cover
 
 
 def size_in_bytes(value: JSON) -> int:

@@ -17,14 +17,14 @@ import itertools
 import queue
 import threading
 import time
-import uuid
 from collections import deque
 from typing import Any, Callable, Mapping
 
 from .. import config
+from ..ids import new_uuid
 from ..asl import parser
 from ..asl.model import StateMachine
-from ..asl.values import JSON, dumps
+from ..asl.values import JSON, size_in_bytes
 from ..integrations import Integrations, TaskFailure
 from ..integrations.functions import Functions
 from ..interpreter import Execution, Interpreter
@@ -63,7 +63,14 @@ class LocalRunner:
         self.timers: list = []
         self.seq = itertools.count()
         self.inflight = 0
-        self.completions: queue.SimpleQueue = queue.SimpleQueue()
+        self._completions: queue.SimpleQueue | None = None
+
+    @property
+    def completions(self) -> queue.SimpleQueue:
+        """Results of tasks running on threads (made when the first such task starts)."""
+        if self._completions is None:
+            self._completions = queue.SimpleQueue()
+        return self._completions
 
     def run(self) -> Execution:
         ex, interp, clock = self.execution, self.interpreter, self.clock
@@ -99,30 +106,31 @@ class LocalRunner:
         interp, now = self.interpreter, self.clock.now
         if call.timeout is None:
             try:
-                result = self.integrations.invoke(call.resource, call.input, timeout=None, token=call.token)
+                result, size = self.integrations.invoke(call.resource, call.input, timeout=None, token=call.token)
             except TaskFailure as e:
                 return interp.task_failed(call, e.error, e.cause, now())
-            return interp.task_succeeded(call, result, now())
+            return interp.task_succeeded(call, result, now(), size=size)
         self.inflight += 1
         self._timer(now() + call.timeout, "task-timeout", call)
-        threading.Thread(target=self._run_task, args=(call,), daemon=True, name="stepline-task").start()
+        threading.Thread(target=self._run_task, args=(call, self.completions), daemon=True,
+                         name="stepline-task").start()
         return None
 
-    def _run_task(self, call: TaskCall) -> None:
+    def _run_task(self, call: TaskCall, completions: queue.SimpleQueue) -> None:
         try:
-            result = self.integrations.invoke(call.resource, call.input, timeout=call.timeout, token=call.token)
-            self.completions.put((call, True, result))
+            completions.put((call, True, self.integrations.invoke(call.resource, call.input, timeout=call.timeout,
+                                                                  token=call.token)))
         except TaskFailure as e:
-            self.completions.put((call, False, e))
+            completions.put((call, False, e))
         except BaseException as e:  # noqa: BLE001 - a bug in an integration must not hang the loop
-            self.completions.put((call, False, TaskFailure("States.TaskFailed", f"{type(e).__name__}: {e}")))
+            completions.put((call, False, TaskFailure("States.TaskFailed", f"{type(e).__name__}: {e}")))
 
     def _complete(self, item: tuple) -> None:
         call, ok, value = item
         self.inflight -= 1
         now = self.clock.now()
         if ok:
-            self._handle(self.interpreter.task_succeeded(call, value, now))
+            self._handle(self.interpreter.task_succeeded(call, value[0], now, size=value[1]))
         else:
             self._handle(self.interpreter.task_failed(call, value.error, value.cause, now))
 
@@ -168,7 +176,7 @@ class LocalRunner:
 def new_execution(machine: StateMachine, input: JSON, *, input_text: str | None = None, name: str | None = None,
                   state_machine_name: str = "stepline-run", region: str | None = None,
                   account: str | None = None, start_time: float | None = None) -> Execution:
-    name = name or str(uuid.uuid4())
+    name = name or new_uuid()
     region = region or config.region()
     account = account or config.account()
     sm_arn = f"arn:aws:states:{region}:{account}:stateMachine:{state_machine_name}"
@@ -189,11 +197,13 @@ def run(definition: Any, input: JSON = None, *, functions: Any = None, virtual_t
     Raises :class:`~stepline.asl.errors.DefinitionError` for an invalid definition.
     """
     machine = definition if isinstance(definition, StateMachine) else parser.parse(definition)
+    region, account = config.region(), config.account()
     if integrations is None:
-        integrations = Integrations(_functions(functions))
+        integrations = Integrations(_functions(functions), region=region, account=account)
     value = {} if input is None else input
-    dumps(value)  # refuse what is not JSON before anything runs
-    execution = new_execution(machine, value, name=name)
+    size = size_in_bytes(value)  # refuses what is not JSON before anything runs
+    execution = new_execution(machine, value, name=name, region=region, account=account)
+    execution.input_size = size
     return LocalRunner(execution, integrations, virtual_time=virtual_time).run()
 
 

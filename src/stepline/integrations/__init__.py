@@ -33,13 +33,16 @@ class Integrations:
         self.region = region or config.region()
         self.account = account or config.account()
 
-    def invoke(self, resource: Resource, payload: JSON, *, timeout: float | None = None, **_: Any) -> JSON:
-        """Run the task to completion (request-response)."""
+    def invoke(self, resource: Resource, payload: JSON, *, timeout: float | None = None,
+               **_: Any) -> tuple[JSON, int | None]:
+        """Run the task to completion (request-response): its result, and a bound of the
+        result's size as JSON when one is known without measuring (else None)."""
         if resource.kind == "lambda":
-            return self._function(resource.name or "", payload, timeout, resource.arn).payload
+            invocation = self._function(resource.name or "", payload, timeout, resource.arn)
+            return invocation.payload, invocation.raw_size
         if resource.kind == "service" and resource.service == "lambda" and resource.action == "invoke" \
                 and resource.pattern == "request-response":
-            return self._lambda_invoke(payload, timeout)
+            return self._lambda_invoke(payload, timeout), None
         raise TaskFailure("States.TaskFailed", f"stepline cannot run the resource '{resource.arn}' in this mode: "
                                                "no integration is available for it")
 

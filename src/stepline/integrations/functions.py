@@ -18,13 +18,14 @@ import os
 import sys
 import time
 import traceback
-import uuid
+import hashlib
 from dataclasses import dataclass
 from email.utils import formatdate
 from types import ModuleType
 from typing import Any, Callable, Iterable, Mapping
 
-from ..asl.values import JSON
+from ..asl.values import JSON, copy_via_json
+from ..ids import new_uuid
 
 Handler = Callable[[Any, Any], Any]
 
@@ -53,32 +54,56 @@ class FunctionError(Exception):
         self.cause = cause
 
 
+class LambdaContext:
+    """The ``context`` argument, with the attributes handlers commonly read (made when read)."""
+
+    __slots__ = ("function_name", "_region", "_account", "_request_id", "_deadline")
+    function_version = "$LATEST"
+    memory_limit_in_mb = 128
+
+    def __init__(self, name: str, timeout: float | None, region: str, account: str) -> None:
+        self.function_name = name
+        self._region = region
+        self._account = account
+        self._request_id: str | None = None
+        self._deadline = time.monotonic() + timeout if timeout else None
+
+    @property
+    def aws_request_id(self) -> str:
+        if self._request_id is None:
+            self._request_id = new_uuid()
+        return self._request_id
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{self._region}:{self._account}:function:{self.function_name}"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return self.aws_request_id
+
+    def get_remaining_time_in_millis(self) -> int:
+        if self._deadline is None:
+            return 900_000
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
 @dataclass(frozen=True, slots=True)
 class Invocation:
     """What a function returned: the parsed payload and the raw response size."""
 
     payload: JSON
     raw_size: int
-    request_id: str
+    context: LambdaContext
+    raw: bool = False  # the function returned bytes (the size is that of the raw payload)
 
-
-class LambdaContext:
-    """The ``context`` argument, with the attributes handlers commonly read."""
-
-    def __init__(self, name: str, request_id: str, timeout: float | None, region: str, account: str) -> None:
-        self.function_name = name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
-        self.memory_limit_in_mb = 128
-        self.aws_request_id = request_id
-        self.log_group_name = f"/aws/lambda/{name}"
-        self.log_stream_name = request_id
-        self._deadline = time.monotonic() + timeout if timeout else None
-
-    def get_remaining_time_in_millis(self) -> int:
-        if self._deadline is None:
-            return 900_000
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+    @property
+    def request_id(self) -> str:
+        return self.context.aws_request_id
 
 
 class Functions:
@@ -121,26 +146,25 @@ class Functions:
                account: str = "123456789012") -> Invocation:
         """Call the function as Lambda would; raise FunctionError for what Lambda reports as an error."""
         fn = self.get(name)
-        request_id = str(uuid.uuid4())
-        context = LambdaContext(name, request_id, timeout, region, account)
+        context = LambdaContext(name, timeout, region, account)
         try:
             result = fn(copy_json(event), context)
         except Exception as e:  # the function's own failure, reported like Lambda's runtime does
-            raise FunctionError(type(e).__name__, lambda_error(e, request_id)) from None
+            raise FunctionError(type(e).__name__, lambda_error(e, context.aws_request_id)) from None
         if isinstance(result, (bytes, bytearray)):
             raw = bytes(result)
             try:
                 payload = json.loads(raw)
             except ValueError:
                 payload = raw.decode("utf-8", errors="replace")
-            return Invocation(payload, len(raw), request_id)
+            return Invocation(payload, len(raw), context, raw=True)
         try:
-            text = json.dumps(result)
-        except (TypeError, ValueError) as e:
+            payload, size = copy_via_json(result)
+        except (TypeError, ValueError, RecursionError) as e:
             raise FunctionError("Runtime.MarshalError", json.dumps({
                 "errorMessage": f"Unable to marshal response: {e}", "errorType": "Runtime.MarshalError",
-                "requestId": request_id, "stackTrace": []})) from None
-        return Invocation(json.loads(text), len(text.encode("utf-8")), request_id)
+                "requestId": context.aws_request_id, "stackTrace": []})) from None
+        return Invocation(payload, size, context)
 
 
 def copy_json(value: JSON) -> JSON:
@@ -175,7 +199,7 @@ def load_module(spec: str) -> ModuleType:
         path = os.path.abspath(spec)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"no such functions file: {spec}")
-        name = "stepline_functions_" + uuid.uuid5(uuid.NAMESPACE_URL, path).hex[:12]
+        name = "stepline_functions_" + hashlib.sha1(path.encode()).hexdigest()[:12]
         module_spec = importlib.util.spec_from_file_location(name, path)
         if module_spec is None or module_spec.loader is None:
             raise ImportError(f"cannot load functions from {spec}")
@@ -192,8 +216,9 @@ def lambda_invoke_result(invocation: Invocation) -> dict:
     """The result of ``arn:aws:states:::lambda:invoke``: Lambda's Invoke response as Step Functions shows it."""
     rid = invocation.request_id
     date = formatdate(usegmt=True)
-    length = str(invocation.raw_size)
-    trace = f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]};Sampled=0"
+    # Lambda's Python runtime writes the response with json.dumps' default separators
+    length = str(invocation.raw_size if invocation.raw else len(json.dumps(invocation.payload).encode()))
+    trace = f"Root=1-{new_uuid().replace('-', '')[:8]}-{new_uuid().replace('-', '')[:24]};Sampled=0"
     return {
         "ExecutedVersion": "$LATEST",
         "Payload": invocation.payload,

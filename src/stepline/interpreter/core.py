@@ -15,9 +15,9 @@ records them, including ``previousEventId`` (each frame remembers its last event
 from __future__ import annotations
 
 import random
-import uuid
 from typing import Any, Callable
 
+from .. import ids
 from ..asl import errors
 from ..asl.errors import StatesError
 from ..asl.model import (
@@ -28,7 +28,7 @@ from . import events as ev
 from . import io
 from .fanout import FanOut
 from .frames import (
-    ABORTED, ACT, DONE, ENTER, FAILED, FINISHED, RUNNING, SUCCEEDED, TIMED_OUT, WAITING,
+    ABORTED, ACT, DONE, ENTER, FAILED, FINISHED, RUNNING, START, SUCCEEDED, TIMED_OUT, WAITING,
     Execution, Frame, Invoke, Sleep, TaskCall,
 )
 from .tasks import Tasks
@@ -43,7 +43,7 @@ class Interpreter:
                  new_token: Callable[[], str] | None = None,
                  rng: random.Random | None = None) -> None:
         self.payload_limit = payload_limit
-        self.new_token = new_token or (lambda: uuid.uuid4().hex + uuid.uuid4().hex)
+        self.new_token = new_token or ids.new_token
         self.rng = rng or random.Random()
         self.tasks = Tasks(self)
         self.fanout = FanOut(self)
@@ -60,25 +60,38 @@ class Interpreter:
         details = {"input": ev.RawJson(execution.input_text) if execution.input_text is not None else execution.input,
                    "roleArn": execution.role_arn}
         execution.events.append((ev.EXECUTION_STARTED, 0, now, details))
-        text = execution.input_text
-        size = (len(text) if text.isascii() else len(text.encode())) if text is not None else size_in_bytes(execution.input)
+        text, size = execution.input_text, execution.input_size
+        if size is None:
+            size = (len(text) if text.isascii() else len(text.encode())) if text is not None \
+                else size_in_bytes(execution.input)
         root = Frame(execution, execution.machine.program, execution.input, size=size)
         execution.root = root
         return root
 
     def advance(self, frame: Frame, now: float) -> Any:
-        """Run ``frame`` until it needs the engine. Returns a request, FINISHED or None."""
+        """Run ``frame`` until it needs the engine. Returns a request, FINISHED or None.
+
+        This loop is the per-transition path of every execution: it is written flat on purpose."""
+        if frame.execution.status != RUNNING:
+            return None
         handlers = self._handlers
         while True:
-            if frame.phase == DONE or frame.execution.status != RUNNING:
+            phase = frame.phase
+            if phase == DONE:
                 return None
-            if not frame.started:
-                frame.started = True
-                if frame.group is not None:
-                    self.fanout.child_started(frame, now)
             st = frame.program.states[frame.state]
-            if frame.phase == ENTER:
-                self.enter(frame, st, now)
+            if phase == ENTER or phase == START:  # enter the state (inlined: once per transition)
+                if phase == START:
+                    self.fanout.child_started(frame, now)
+                log = frame.log
+                log.append((st.entered, frame.last, now, {"name": st.name, "input": frame.data}))
+                frame.last = frame.entered_id = len(log)
+                frame.entered_at = now
+                frame.phase = ACT
+                if frame.retry_count:
+                    frame.attempts = None
+                    frame.retry_count = 0
+                frame._ctx = None
             try:
                 outcome = handlers[st.type](frame, st, now)
             except StatesError as e:
@@ -90,18 +103,6 @@ class Interpreter:
                 continue
             return outcome
 
-    def enter(self, frame: Frame, st: State, now: float) -> None:
-        log = frame.log
-        log.append((st.type + "StateEntered", frame.last, now, {"name": st.name, "input": frame.data}))
-        frame.last = frame.entered_id = len(log)
-        frame.entered_at = now
-        frame.phase = ACT
-        frame.attempts = None
-        frame.retry_count = 0
-        frame.task = None
-        frame.child_group = None
-        frame._ctx = None
-
     # ------------------------------------------------------------------ simple states
 
     def _pass(self, frame: Frame, st: PassState, now: float) -> Any:
@@ -111,7 +112,7 @@ class Interpreter:
             output = st.output(bindings, now) if st.output is not None else data
             assigned = st.assign(bindings, now) if st.assign is not None else None
             return self.exit(frame, st, output, assigned, now)
-        effective = io.input_path(frame, st, data)
+        effective = data if st.input_path is None else io.input_path(frame, st, data)
         if st.parameters is not None:
             result = st.parameters(effective, frame)
         elif st.has_result:
@@ -119,7 +120,7 @@ class Interpreter:
         else:
             result = effective
         assigned = st.assign(result, frame) if st.assign is not None else None
-        output = io.result_path(st, data, result, "$")
+        output = result if st.result_path == () else io.result_path(st, data, result, "$")
         if st.output_path is not None:
             output = io.output_path(frame, st, output)
         return self.exit(frame, st, output, assigned, now)
@@ -212,7 +213,7 @@ class Interpreter:
             details["assignedVariables"] = assigned
             frame.vars.update(assigned)
         log = frame.log
-        log.append((st.type + "StateExited", frame.last, now, details))
+        log.append((st.exited, frame.last, now, details))
         frame.last = len(log)
         target = next_state or st.next
         if terminal or target is None:
@@ -233,7 +234,7 @@ class Interpreter:
         else:
             selected = st.result_selector(result, frame) if st.result_selector is not None else result
             assigned = st.assign(selected, frame) if st.assign is not None else None
-            output = io.result_path(st, data, selected, None)
+            output = selected if st.result_path == () else io.result_path(st, data, selected, None)
             if st.output_path is not None:
                 output = io.output_path(frame, st, output)
         frame.task = None
@@ -344,8 +345,9 @@ class Interpreter:
             frame.phase = ACT  # retry: do the state's work again
         return self.advance(frame, now)
 
-    def task_succeeded(self, call: TaskCall, result: JSON, now: float) -> Any:
-        return self.tasks.succeeded(call, result, now)
+    def task_succeeded(self, call: TaskCall, result: JSON, now: float, *, size: int | None = None) -> Any:
+        """The task returned ``result``; ``size``, when given, bounds its size as JSON."""
+        return self.tasks.succeeded(call, result, now, size)
 
     def task_failed(self, call: TaskCall, error: str, cause: str | None, now: float) -> Any:
         return self.tasks.failed(call, error, cause, now)

@@ -9,10 +9,10 @@ tolerated failures of a Map), the others are abandoned and the parent state fail
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from ..asl import errors
+from ..ids import new_uuid
 from ..asl.errors import StatesError
 from ..asl.jsonpath import PathNotFound
 from ..asl.model import MapState, ParallelState
@@ -73,7 +73,7 @@ class FanOut:
             ex = frame.execution
             ex.map_runs += 1
             group.map_run_arn = (f"arn:aws:states:{ex.region}:{ex.account}:mapRun:{ex.state_machine_name}/"
-                                 f"{st.label or st.name}:{uuid.uuid4()}")
+                                 f"{st.label or st.name}:{new_uuid()}")
             log.append(("MapRunStarted", frame.last, now, {"mapRunArn": group.map_run_arn}))
             frame.last = group.cursor = len(log)
         frame.child_group = group

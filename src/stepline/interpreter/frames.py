@@ -31,6 +31,7 @@ ENTER = 0      # about to enter the state (emit *StateEntered)
 ACT = 1        # entered; perform the state's work (after a retry wait, too)
 WAITING = 2    # parked on a task, a timer or child frames
 DONE = 3       # finished (or abandoned)
+START = 4      # a child frame not yet announced (MapIterationStarted), then as ENTER
 
 
 class Execution:
@@ -38,8 +39,8 @@ class Execution:
 
     __slots__ = ("machine", "arn", "name", "input", "input_text", "role_arn", "state_machine_arn",
                  "state_machine_name", "start_time", "events", "status", "output", "error", "cause",
-                 "root", "ctx_execution", "ctx_state_machine", "redrive_count", "tokens", "region",
-                 "account", "stop_time", "map_runs")
+                 "root", "_ctx_execution", "ctx_state_machine", "redrive_count", "tokens", "region",
+                 "account", "stop_time", "map_runs", "input_size")
 
     def __init__(self, machine: StateMachine, *, arn: str, name: str, input: JSON, input_text: str | None,
                  role_arn: str, state_machine_arn: str, state_machine_name: str, start_time: float,
@@ -65,9 +66,19 @@ class Execution:
         self.redrive_count = redrive_count
         self.tokens: dict[str, Frame] = {}
         self.map_runs: int = 0
-        self.ctx_execution = _context.execution_part(arn=arn, name=name, input=input, role_arn=role_arn,
-                                                     start_time=start_time, redrive_count=redrive_count)
+        self.input_size: int | None = None  # the input's size as JSON, when the caller knows it
+        self._ctx_execution: dict | None = None
         self.ctx_state_machine = {"Id": state_machine_arn, "Name": state_machine_name}
+
+    @property
+    def ctx_execution(self) -> dict:
+        """``$$.Execution``, made the first time an expression reads the context object."""
+        part = self._ctx_execution
+        if part is None:
+            part = self._ctx_execution = _context.execution_part(
+                arn=self.arn, name=self.name, input=self.input, role_arn=self.role_arn, start_time=self.start_time,
+                redrive_count=self.redrive_count)
+        return part
 
     @property
     def history(self) -> list[dict]:
@@ -81,7 +92,7 @@ class Frame:
 
     __slots__ = ("execution", "program", "state", "data", "phase", "vars", "outer", "group", "index",
                  "log", "last", "entered_id", "entered_at", "attempts", "retry_count", "task",
-                 "child_group", "map_item", "_ctx", "started", "size")
+                 "child_group", "map_item", "_ctx", "size")
 
     def __init__(self, execution: Execution, program: Program, data: JSON, *, outer: Frame | None = None,
                  group: Group | None = None, index: int = 0, log: list | None = None, last: int = 0,
@@ -91,7 +102,7 @@ class Frame:
         self.state = program.start_at
         self.data = data
         self.size = size            # an upper bound of the size of ``data`` as JSON (see asl.sizes)
-        self.phase = ENTER
+        self.phase = ENTER if group is None else START
         self.vars: dict[str, JSON] = {}
         self.outer = outer          # the frame whose variables this one can read
         self.group = group          # the Parallel/Map group this frame runs in
@@ -106,7 +117,6 @@ class Frame:
         self.child_group: Group | None = None
         self.map_item: tuple[int, JSON] | None = None
         self._ctx: dict | None = None
-        self.started = False
 
     # -- the scope protocol of compiled expressions (see asl.jsonpath.Scope)
 

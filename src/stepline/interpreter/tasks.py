@@ -111,13 +111,14 @@ class Tasks:
 
     # ------------------------------------------------------------------ outcomes
 
-    def succeeded(self, call: TaskCall, result: JSON, now: float) -> Any:
+    def succeeded(self, call: TaskCall, result: JSON, now: float, size: int | None = None) -> Any:
         frame = call.frame
         if frame.task is not call or frame.phase != WAITING:
             return None  # the task was abandoned (retried, stopped, timed out)
         r = call.resource
-        result_size = size_in_bytes(result)
-        if result_size > self.interpreter.payload_limit:
+        limit = self.interpreter.payload_limit
+        result_size = size if size is not None and size <= limit else size_in_bytes(result)
+        if result_size > limit:
             name = r.arn if r.kind in ("lambda", "activity") else r.service
             return self.failed(call, errors.DATA_LIMIT_EXCEEDED,
                                f"The state/task '{name}' returned a result with a size exceeding the maximum number "
