@@ -15,11 +15,23 @@ DEFAULT_ACCOUNT = "123456789012"
 
 
 def region() -> str:
-    return _checked(os.environ.get("STEPLINE_REGION"), _REGION, DEFAULT_REGION)
+    return _checked(_getenv("STEPLINE_REGION"), _REGION, DEFAULT_REGION)
 
 
 def account() -> str:
-    return _checked(os.environ.get("STEPLINE_ACCOUNT"), _ACCOUNT, DEFAULT_ACCOUNT)
+    return _checked(_getenv("STEPLINE_ACCOUNT"), _ACCOUNT, DEFAULT_ACCOUNT)
+
+
+_data = getattr(os.environ, "_data", None)
+if isinstance(_data, dict) and os.name == "posix":
+    # os.environ.get encodes the key and decodes the value on every call; these run at every
+    # execution start, so read the underlying dict (the same data) directly.
+    def _getenv(name: str) -> str | None:
+        raw = _data.get(name.encode())
+        return raw.decode("utf-8", "surrogateescape") if raw is not None else None
+else:  # pragma: no cover
+    def _getenv(name: str) -> str | None:
+        return os.environ.get(name)
 
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")

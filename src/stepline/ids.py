@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import base64
 import os
+import random
+
+_random = random.Random(os.urandom(32))
+os.register_at_fork(after_in_child=lambda: _random.seed(os.urandom(32)))  # forked workers must not repeat ids
+_V4 = (0x4 << 76) | (0x8 << 60)          # version 4 and the RFC 4122 variant bits
+_KEEP = ~((0xF << 76) | (0xC << 60)) & ((1 << 128) - 1)
 
 
 def new_uuid() -> str:
-    """A random (version 4) UUID in its canonical text form."""
-    b = bytearray(os.urandom(16))
-    b[6] = (b[6] & 0x0F) | 0x40
-    b[8] = (b[8] & 0x3F) | 0x80
-    h = b.hex()
+    """A random (version 4) UUID in its canonical text form: unique, not secret (execution
+    names, request ids). Tokens that must not be guessed come from :func:`new_token`."""
+    h = f"{(_random.getrandbits(128) & _KEEP) | _V4:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 

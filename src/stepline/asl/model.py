@@ -80,10 +80,8 @@ class State:
     #: the history event types of entering and leaving, e.g. "PassStateEntered"
     entered: str = ""
     exited: str = ""
-
-    @property
-    def jsonata(self) -> bool:
-        return self.query_language == JSONATA
+    #: query_language == JSONATA (a field, not a property: it is read on every transition)
+    jsonata: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

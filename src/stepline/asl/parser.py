@@ -260,7 +260,7 @@ class _Parser:
                 self.diags.error(f"{loc}/{key}", f"The field '{key}' is not supported by Step Functions")
         if "Comment" in d and not isinstance(d["Comment"], str):
             self.diags.error(f"{loc}/Comment", "The value for the field 'Comment' must be a STRING")
-        common = dict(name=name, type=typ, query_language=ql, comment=d.get("Comment"),
+        common = dict(name=name, type=typ, query_language=ql, comment=d.get("Comment"), jsonata=ql == JSONATA,
                       entered=typ + "StateEntered", exited=typ + "StateExited")
         if typ not in ("Choice", "Succeed", "Fail"):
             common.update(self._flow(d, loc))

@@ -38,7 +38,7 @@ class Integrations:
         """Run the task to completion (request-response): its result, and a bound of the
         result's size as JSON when one is known without measuring (else None)."""
         if resource.kind == "lambda":
-            invocation = self._function(resource.name or "", payload, timeout, resource.arn)
+            invocation = self._function(resource.name, payload, timeout, resource.arn)
             return invocation.payload, invocation.raw_size
         if resource.kind == "service" and resource.service == "lambda" and resource.action == "invoke" \
                 and resource.pattern == "request-response":
@@ -46,9 +46,9 @@ class Integrations:
         raise TaskFailure("States.TaskFailed", f"stepline cannot run the resource '{resource.arn}' in this mode: "
                                                "no integration is available for it")
 
-    def _function(self, name: str, payload: JSON, timeout: float | None, arn: str | None = None) -> Any:
+    def _function(self, name: str | None, payload: JSON, timeout: float | None, arn: str | None = None) -> Any:
         try:
-            return self.functions.invoke(name, payload, timeout=timeout, region=self.region, account=self.account)
+            return self.functions.invoke(name or "", payload, timeout, self.region, self.account)
         except FunctionNotFound:
             arn = arn or f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
             raise TaskFailure("Lambda.ResourceNotFoundException",

@@ -142,10 +142,12 @@ class Functions:
     def __contains__(self, name: str) -> bool:
         return name in self._functions
 
-    def invoke(self, name: str, event: JSON, *, timeout: float | None = None, region: str = "us-east-1",
+    def invoke(self, name: str, event: JSON, timeout: float | None = None, region: str = "us-east-1",
                account: str = "123456789012") -> Invocation:
         """Call the function as Lambda would; raise FunctionError for what Lambda reports as an error."""
-        fn = self.get(name)
+        fn = self._functions.get(name)
+        if fn is None:
+            raise FunctionNotFound(name)
         context = LambdaContext(name, timeout, region, account)
         try:
             result = fn(copy_json(event), context)
@@ -167,13 +169,16 @@ class Functions:
         return Invocation(payload, size, context)
 
 
+_CONTAINERS = (dict, list)
+
+
 def copy_json(value: JSON) -> JSON:
     """A private copy for user code (which may mutate its event)."""
     t = type(value)
     if t is dict:
-        return {k: copy_json(v) for k, v in value.items()}
+        return {k: copy_json(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
     if t is list:
-        return [copy_json(v) for v in value]
+        return [copy_json(v) if type(v) in _CONTAINERS else v for v in value]
     return value
 
 

@@ -2,7 +2,7 @@
 
 The engine calls :meth:`Interpreter.advance` with a frame and the current time; the frame runs
 through as many states as it can (Pass, Choice, Succeed, Fail need nothing from outside) and
-stops at the first thing the engine must do: run a task (:class:`Invoke`), wake it later
+stops at the first thing the engine must do: run a task (:class:`TaskCall`), wake it later
 (:class:`Sleep`), start child frames (:class:`Spawn`), or nothing more (``FINISHED``, or
 ``None`` when the frame waits for its siblings). The engine reports back through
 ``task_succeeded`` / ``task_failed`` / ``task_timed_out`` / ``timer_fired``, which continue the
@@ -29,7 +29,7 @@ from . import io
 from .fanout import FanOut
 from .frames import (
     ABORTED, ACT, DONE, ENTER, FAILED, FINISHED, RUNNING, START, SUCCEEDED, TIMED_OUT, WAITING,
-    Execution, Frame, Invoke, Sleep, TaskCall,
+    Execution, Frame, Sleep, TaskCall,
 )
 from .tasks import Tasks
 

@@ -178,27 +178,25 @@ class Group:
     map_run_arn: str | None = None
 
 
-@dataclass(slots=True)
-class TaskCall:
-    """A task the engine must run for a frame, and how the interpreter will report it."""
-
-    frame: Frame
-    state: TaskState
-    resource: Resource
-    input: JSON                    # Parameters/Arguments result (the Lambda payload for function ARNs)
-    timeout: float | None = None
-    heartbeat: float | None = None
-    token: str | None = None
-    attempt: int = 0
-
-
 # ---------------------------------------------------------------------------- requests to the engine
 
-@dataclass(slots=True)
-class Invoke:
-    """Run this task and report with task_succeeded / task_failed / task_timed_out."""
+class TaskCall:
+    """Run this task for ``frame`` and report with task_succeeded / task_failed / task_timed_out."""
 
-    call: TaskCall
+    __slots__ = ("frame", "state", "resource", "input", "timeout", "heartbeat", "token", "attempt")
+
+    def __init__(self, frame: Frame, state: TaskState, resource: Resource, token: str | None, attempt: int) -> None:
+        self.frame = frame
+        self.state = state
+        self.resource = resource
+        self.input: JSON = None        # Parameters/Arguments result (the payload for a function ARN)
+        self.timeout: float | None = None
+        self.heartbeat: float | None = None
+        self.token = token
+        self.attempt = attempt
+
+    def __repr__(self) -> str:
+        return f"TaskCall({self.resource.arn!r}, state={self.state.name!r})"
 
 
 @dataclass(slots=True)

@@ -1,7 +1,7 @@
 """Task states: prepare the call, record its events, and take its result or error.
 
 The interpreter never calls anything: :meth:`Tasks.run` builds a :class:`TaskCall` and returns
-it as an :class:`Invoke` request; the engine runs it and reports with ``succeeded``,
+it as the request; the engine runs it and reports with ``succeeded``,
 ``failed`` or ``timed_out``. Events follow the resource: a Lambda function ARN records
 ``LambdaFunction*`` events, an activity ``Activity*`` events, a service integration
 (``arn:aws:states:::service:action``) ``Task*`` events.
@@ -17,7 +17,7 @@ from ..asl.jsonpath import PathNotFound
 from ..asl.model import TaskState
 from ..asl.values import JSON, size_in_bytes
 from . import io
-from .frames import WAITING, Frame, Invoke, TaskCall
+from .frames import WAITING, Frame, TaskCall
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import Interpreter
@@ -31,11 +31,13 @@ class Tasks:
 
     def run(self, frame: Frame, st: TaskState, now: float) -> Any:
         resource = st.resource
-        token = self.interpreter.new_token() if resource.pattern == "waitForTaskToken" else None
-        call = TaskCall(frame=frame, state=st, resource=resource, input=None, token=token,
-                        attempt=frame.retry_count)
-        frame.task = call  # $$.Task.Token is visible while the parameters are built
-        frame._ctx = None
+        if resource.pattern == "waitForTaskToken":
+            token = self.interpreter.new_token()
+            frame._ctx = None  # $$.Task.Token is visible while the parameters are built
+        else:
+            token = None
+        call = TaskCall(frame, st, resource, token, frame.retry_count)
+        frame.task = call
         data = frame.data
         if st.jsonata:
             bindings = io.bindings(frame, data, now)
@@ -47,7 +49,7 @@ class Tasks:
                 call.heartbeat = _positive(io.jsonata_number(st.heartbeat_seconds_expr, bindings, now,
                                                              "HeartbeatSeconds", integer=True), "HeartbeatSeconds")
         else:
-            effective = io.input_path(frame, st, data)
+            effective = data if st.input_path is None else io.input_path(frame, st, data)
             call.input = st.parameters(effective, frame) if st.parameters is not None else effective
             if st.timeout_seconds_path is not None:
                 call.timeout = _seconds_from_path(st.timeout_seconds_path, effective, frame, "TimeoutSecondsPath")
@@ -60,7 +62,7 @@ class Tasks:
             call.heartbeat = st.heartbeat_seconds
         self._scheduled(frame, call, now)
         frame.phase = WAITING
-        return Invoke(call)
+        return call
 
     def _scheduled(self, frame: Frame, call: TaskCall, now: float) -> None:
         r = call.resource
