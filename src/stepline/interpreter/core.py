@@ -211,7 +211,7 @@ class Interpreter:
         details: dict[str, Any] = {"name": st.name, "output": output}
         if assigned:
             details["assignedVariables"] = assigned
-            frame.vars.update(assigned)
+            frame.assign(assigned)
         log = frame.log
         log.append((st.exited, frame.last, now, details))
         frame.last = len(log)

@@ -39,8 +39,8 @@ class Execution:
 
     __slots__ = ("machine", "arn", "name", "input", "input_text", "role_arn", "state_machine_arn",
                  "state_machine_name", "start_time", "events", "status", "output", "error", "cause",
-                 "root", "_ctx_execution", "ctx_state_machine", "redrive_count", "tokens", "region",
-                 "account", "stop_time", "map_runs", "input_size")
+                 "root", "_ctx_execution", "redrive_count", "region", "account", "stop_time", "map_runs",
+                 "input_size")
 
     def __init__(self, machine: StateMachine, *, arn: str, name: str, input: JSON, input_text: str | None,
                  role_arn: str, state_machine_arn: str, state_machine_name: str, start_time: float,
@@ -64,11 +64,14 @@ class Execution:
         self.stop_time: float | None = None
         self.root: Frame | None = None
         self.redrive_count = redrive_count
-        self.tokens: dict[str, Frame] = {}
         self.map_runs: int = 0
         self.input_size: int | None = None  # the input's size as JSON, when the caller knows it
         self._ctx_execution: dict | None = None
-        self.ctx_state_machine = {"Id": state_machine_arn, "Name": state_machine_name}
+
+    @property
+    def ctx_state_machine(self) -> dict:
+        """``$$.StateMachine``."""
+        return {"Id": self.state_machine_arn, "Name": self.state_machine_name}
 
     @property
     def ctx_execution(self) -> dict:
@@ -87,6 +90,9 @@ class Execution:
         return render_all(self.events)
 
 
+_NO_VARIABLES: dict = {}  # shared and never written: a frame that has assigned nothing
+
+
 class Frame:
     """A thread of control: the root, a Parallel branch or a Map iteration."""
 
@@ -103,7 +109,7 @@ class Frame:
         self.data = data
         self.size = size            # an upper bound of the size of ``data`` as JSON (see asl.sizes)
         self.phase = ENTER if group is None else START
-        self.vars: dict[str, JSON] = {}
+        self.vars: dict[str, JSON] = _NO_VARIABLES  # replaced by a dict of its own at the first Assign
         self.outer = outer          # the frame whose variables this one can read
         self.group = group          # the Parallel/Map group this frame runs in
         self.index = index
@@ -129,6 +135,13 @@ class Frame:
             ctx = self._ctx = _context.build(ex.ctx_execution, ex.ctx_state_machine, self.state, self.entered_at,
                                              self.retry_count, token, self.map_item)
         return ctx
+
+    def assign(self, values: dict[str, JSON]) -> None:
+        """Set variables in this frame's scope."""
+        if self.vars is _NO_VARIABLES:
+            self.vars = dict(values)
+        else:
+            self.vars.update(values)
 
     def variable(self, name: str) -> JSON:
         frame: Frame | None = self
