@@ -46,7 +46,7 @@ class FanOut:
         size = size_in_bytes(branch_input)
         children = [Frame(frame.execution, branch, branch_input, outer=frame, group=group, index=i, log=log,
                           last=frame.last, size=size) for i, branch in enumerate(st.branches)]
-        group.children = children
+        group.active = dict(enumerate(children))
         frame.child_group = group
         frame.phase = WAITING
         return Spawn(children)
@@ -68,7 +68,7 @@ class FanOut:
         distributed = st.mode == "DISTRIBUTED"
         group = Group(kind="map", parent=frame, total=n, results=[None] * n, items=items, limit=limit or 0,
                       tolerated_count=count, tolerated_percentage=pct, cursor=frame.last, distributed=distributed)
-        group.children = [selector_input]  # what ItemSelector reads as "$"
+        group.selector_input = selector_input
         if distributed:
             ex = frame.execution
             ex.map_runs += 1
@@ -153,16 +153,19 @@ class FanOut:
                 if st.jsonata:
                     item = st.item_selector(io.bindings(frame, frame.data, now), now)
                 else:
-                    item = st.item_selector(group.children[0], frame)
+                    item = st.item_selector(group.selector_input, frame)
             finally:
                 frame.map_item = None
                 frame._ctx = None
         g = st.item_growth
         size = g.a + g.b * frame.size if g is not None else size_in_bytes(item)
         if group.distributed:
-            return Frame(frame.execution, st.processor, item, group=group, index=i, log=[], last=0, size=size)
-        return Frame(frame.execution, st.processor, item, outer=frame, group=group, index=i, log=frame.log,
-                     size=size)
+            child = Frame(frame.execution, st.processor, item, group=group, index=i, log=[], last=0, size=size)
+        else:
+            child = Frame(frame.execution, st.processor, item, outer=frame, group=group, index=i, log=frame.log,
+                          size=size)
+        group.active[i] = child
+        return child
 
     def _jsonata_int(self, expr: Any, bindings: dict, now: float, field: str, default: int | None) -> int | None:
         return default if expr is None else io.jsonata_number(expr, bindings, now, field, integer=True)
@@ -191,6 +194,7 @@ class FanOut:
             return None
         group.results[child.index] = output
         group.result_size += child.size + 1
+        del group.active[child.index]
         group.running -= 1
         group.finished += 1
         parent = group.parent
@@ -215,11 +219,16 @@ class FanOut:
         assert group is not None
         if group.closed:
             return None
+        del group.active[child.index]
         group.running -= 1
         group.finished += 1
         parent = group.parent
         st = parent.program.states[parent.state]
         log = parent.log
+        failed_state = child.program.states[child.state]
+        if group.kind == "parallel" and failed_state.type != "Fail":
+            # the branch's state did not exit: AWS records it as aborted (after its failure event)
+            log.append((failed_state.type + "StateAborted", child.last, now, None))
         if group.kind == "map":
             if not group.distributed:
                 log.append(("MapIterationFailed", child.last, now, {"name": st.name, "index": child.index}))
@@ -235,7 +244,7 @@ class FanOut:
             failed_type, prev = "MapStateFailed", child.last
         else:
             failed_type, prev = "ParallelStateFailed", child.last
-        self._close(group)
+        self._close(group, now)
         parent.last = prev
 
         def give_up() -> None:
@@ -289,11 +298,21 @@ class FanOut:
             return group.failures * 100.0 / group.total <= group.tolerated_percentage
         return False
 
-    def _close(self, group: Group) -> None:
+    def _close(self, group: Group, now: float) -> None:
+        """The group failed: abandon the children still running, recording that they were."""
         group.closed = True
-        for child in group.children:
-            if isinstance(child, Frame) and child.phase != DONE:
-                child.phase = DONE
+        parent = group.parent
+        name = parent.program.states[parent.state].name
+        for index, child in sorted(group.active.items()):
+            if child.phase != DONE and child.phase != START:
+                log = child.log
+                log.append((child.program.states[child.state].type + "StateAborted", child.last, now, None))
+                child.last = len(log)
+                if group.kind == "map" and not group.distributed:
+                    log.append(("MapIterationAborted", child.last, now, {"name": name, "index": index}))
+            child.phase = DONE
+            child.task = None
+        group.active.clear()
 
 
 def _error_output(error: str | None, cause: str | None) -> dict:

@@ -187,7 +187,8 @@ class Group:
     closed: bool = False           # failed or finished: late children are ignored
     distributed: bool = False
     result_size: int = 2           # bound of the size of ``results`` as JSON
-    children: list = field(default_factory=list)
+    active: dict = field(default_factory=dict)  # index -> child frame still running
+    selector_input: JSON = None    # what a Map's ItemSelector reads as "$"
     map_run_arn: str | None = None
 
 

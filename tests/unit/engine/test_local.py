@@ -1,0 +1,175 @@
+"""The in-process runner: real and virtual time, tasks on threads, timeouts."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+import stepline
+
+LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:{}"
+
+
+def machine(**states: dict) -> dict:
+    names = list(states)
+    return {"StartAt": names[0], "States": states}
+
+
+def test_a_real_wait_takes_real_time() -> None:
+    t0 = time.monotonic()
+    ex = stepline.run(machine(W={"Type": "Wait", "Seconds": 1, "End": True}))
+    assert ex.status == "SUCCEEDED"
+    assert time.monotonic() - t0 >= 0.95
+
+
+def test_virtual_time_skips_waits_but_timestamps_advance() -> None:
+    t0 = time.monotonic()
+    ex = stepline.run(machine(W={"Type": "Wait", "Seconds": 86400, "Next": "P"},
+                              P={"Type": "Pass", "Parameters": {"t.$": "$$.State.EnteredTime"}, "End": True}),
+                      virtual_time=True)
+    assert time.monotonic() - t0 < 2
+    started = ex.history[0]["timestamp"]
+    assert ex.history[-1]["timestamp"] - started == pytest.approx(86400, abs=2)
+    entered = stepline.asl.timestamps.parse_timestamp(ex.output["t"]).timestamp()
+    assert entered - started == pytest.approx(86400, abs=2)
+
+
+def test_waits_in_parallel_branches_overlap() -> None:
+    branch = lambda s: {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": s, "End": True}}}  # noqa: E731
+    ex = stepline.run(machine(P={"Type": "Parallel", "Branches": [branch(100), branch(300), branch(200)],
+                                 "End": True}), virtual_time=True)
+    assert ex.status == "SUCCEEDED"
+    assert ex.history[-1]["timestamp"] - ex.history[0]["timestamp"] == pytest.approx(300, abs=2)
+
+
+def test_timestamp_wait_in_the_past_goes_on_at_once() -> None:
+    ex = stepline.run(machine(W={"Type": "Wait", "Timestamp": "2001-01-01T00:00:00Z", "End": True}))
+    assert ex.status == "SUCCEEDED"
+
+
+def test_task_timeout_fires_while_the_function_still_runs() -> None:
+    release = threading.Event()
+
+    def slow(event, context):
+        release.wait(30)
+        return event
+
+    t0 = time.monotonic()
+    ex = stepline.run(machine(T={"Type": "Task", "Resource": LAMBDA.format("slow"), "TimeoutSeconds": 1,
+                                 "End": True}), functions={"slow": slow}, virtual_time=True)
+    release.set()
+    assert (ex.status, ex.error) == ("FAILED", "States.Timeout")
+    assert 0.9 <= time.monotonic() - t0 < 10  # a running function is given its real time, no more
+    assert [e["type"] for e in ex.history][-2:] == ["LambdaFunctionTimedOut", "ExecutionFailed"]
+
+
+def test_task_with_a_timeout_that_finishes_in_time() -> None:
+    ex = stepline.run(machine(T={"Type": "Task", "Resource": LAMBDA.format("quick"), "TimeoutSeconds": 5,
+                                 "End": True}), {"a": 1}, functions={"quick": lambda e, c: {"got": e}})
+    assert ex.status == "SUCCEEDED" and ex.output == {"got": {"a": 1}}
+
+
+def test_execution_timeout() -> None:
+    definition = {"StartAt": "W", "TimeoutSeconds": 10,
+                  "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}}
+    ex = stepline.run(definition, virtual_time=True)
+    assert (ex.status, ex.error) == ("TIMED_OUT", "States.Timeout")
+    last = ex.history[-1]
+    assert last["type"] == "ExecutionTimedOut"
+    assert last["timestamp"] - ex.history[0]["timestamp"] == pytest.approx(10, abs=1)
+
+
+def test_a_function_cannot_change_the_state_data_it_was_given() -> None:
+    def vandal(event, context):
+        event["list"].append("changed")
+        return "done"
+
+    ex = stepline.run(machine(T={"Type": "Task", "Resource": LAMBDA.format("vandal"), "ResultPath": "$.r",
+                                 "End": True}), {"list": [1]}, functions={"vandal": vandal})
+    assert ex.output == {"list": [1], "r": "done"}
+
+
+def test_a_function_result_is_copied_as_json() -> None:
+    kept: list = []
+
+    def keeper(event, context):
+        value = {"items": (1, 2)}
+        kept.append(value)
+        return value
+
+    ex = stepline.run(machine(T={"Type": "Task", "Resource": LAMBDA.format("keeper"), "End": True}),
+                      functions={"keeper": keeper})
+    kept[0]["items"] = "mutated later"
+    assert ex.output == {"items": [1, 2]}  # a tuple travels as a JSON array, like Lambda's response
+
+
+def test_a_result_json_cannot_hold_fails_the_task() -> None:
+    ex = stepline.run(machine(T={"Type": "Task", "Resource": LAMBDA.format("bad"), "End": True}),
+                      functions={"bad": lambda e, c: {"when": object()}})
+    assert (ex.status, ex.error) == ("FAILED", "Runtime.MarshalError")
+
+
+def test_lambda_context_attributes() -> None:
+    seen = {}
+
+    def inspect(event, context):
+        seen.update(name=context.function_name, arn=context.invoked_function_arn,
+                    request=context.aws_request_id, remaining=context.get_remaining_time_in_millis())
+        return None
+
+    stepline.run(machine(T={"Type": "Task", "Resource": LAMBDA.format("inspect"), "TimeoutSeconds": 30,
+                            "End": True}), functions={"inspect": inspect})
+    assert seen["name"] == "inspect"
+    assert seen["arn"].endswith(":function:inspect")
+    assert len(seen["request"]) == 36
+    assert 0 < seen["remaining"] <= 30_000
+
+
+def test_the_decorator_registers_functions() -> None:
+    @stepline.function("registered-by-decorator")
+    def handler(event, context):
+        return "decorated"
+
+    ex = stepline.run(machine(T={"Type": "Task", "Resource": LAMBDA.format("registered-by-decorator"),
+                                 "End": True}))
+    assert ex.output == "decorated"
+
+
+def test_functions_may_be_a_module() -> None:
+    import types
+    module = types.ModuleType("my_functions")
+    exec("def greet(event, context):\n    return 'hello ' + event\n", module.__dict__)
+    ex = stepline.run(machine(T={"Type": "Task", "Resource": LAMBDA.format("greet"), "End": True}), "you",
+                      functions=module)
+    assert ex.output == "hello you"
+
+
+def test_input_that_is_not_json_is_refused_before_running() -> None:
+    with pytest.raises(TypeError):
+        stepline.run(machine(P={"Type": "Pass", "End": True}), {"when": object()})
+
+
+def test_a_definition_as_json_text() -> None:
+    ex = stepline.run('{"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": 5, "End": true}}}')
+    assert ex.output == 5
+
+
+def test_an_invalid_definition_raises_definition_error() -> None:
+    with pytest.raises(stepline.DefinitionError) as e:
+        stepline.run({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}})
+    assert e.value.diagnostics[0].code == "MISSING_TRANSITION_TARGET"
+
+
+def test_the_gc_is_left_as_it_was() -> None:
+    import gc
+    assert gc.isenabled()
+    stepline.run(machine(P={"Type": "Pass", "End": True}))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        stepline.run(machine(P={"Type": "Pass", "End": True}))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
