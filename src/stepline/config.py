@@ -22,8 +22,8 @@ def account() -> str:
     return _checked(_getenv("STEPLINE_ACCOUNT"), _ACCOUNT, DEFAULT_ACCOUNT)
 
 
-_data = getattr(os.environ, "_data", None)
-if isinstance(_data, dict) and os.name == "posix":
+_data: dict = getattr(os.environ, "_data", None) or {}
+if _data and os.name == "posix":
     # os.environ.get encodes the key and decodes the value on every call; these run at every
     # execution start, so read the underlying dict (the same data) directly.
     def _getenv(name: str) -> str | None:

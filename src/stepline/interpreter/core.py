@@ -74,7 +74,7 @@ class Interpreter:
         This loop is the per-transition path of every execution: it is written flat on purpose."""
         if frame.execution.status != RUNNING:
             return None
-        handlers = self._handlers
+        handlers: dict[str, Callable[[Frame, Any, float], Any]] = self._handlers
         while True:
             phase = frame.phase
             if phase == DONE:
@@ -105,7 +105,7 @@ class Interpreter:
 
     # ------------------------------------------------------------------ simple states
 
-    def _pass(self, frame: Frame, st: PassState, now: float) -> Any:
+    def _pass(self, frame: Frame, st: Any, now: float) -> Any:
         data = frame.data
         if st.jsonata:
             bindings = io.bindings(frame, data, now)
@@ -125,34 +125,37 @@ class Interpreter:
             output = io.output_path(frame, st, output)
         return self.exit(frame, st, output, assigned, now)
 
-    def _choice(self, frame: Frame, st: ChoiceState, now: float) -> Any:
+    def _choice(self, frame: Frame, st: Any, now: float) -> Any:
+        """The first rule that matches decides the next state (else Default). The state's own
+        Assign applies whichever way it goes, the matching rule's Assign on top of it (AWS docs,
+        Choice state); a rule's Output replaces the state's."""
         data = frame.data
         if st.jsonata:
             bindings = io.bindings(frame, data, now)
             for rule in st.choices:
                 if io.condition(rule.condition(bindings, now)):
-                    return self._choose(frame, st, rule.next, rule.output or st.output, rule.assign or st.assign,
-                                        bindings, data, now)
-            if st.default is None:
-                raise StatesError(errors.NO_CHOICE_MATCHED, f"No Matches! (state '{st.name}')", in_state=False)
-            return self._choose(frame, st, st.default, st.output, st.assign, bindings, data, now)
-        effective = io.input_path(frame, st, data)
-        target, assign = st.default, st.assign
+                    break
+            else:
+                rule = None
+                if st.default is None:
+                    raise StatesError(errors.NO_CHOICE_MATCHED, f"No Matches! (state '{st.name}')", in_state=False)
+            output_fn = rule.output if rule is not None and rule.output is not None else st.output
+            output = output_fn(bindings, now) if output_fn is not None else data
+            assigned = _merged(st.assign and st.assign(bindings, now),
+                               rule.assign(bindings, now) if rule is not None and rule.assign else None)
+            return self.exit(frame, st, output, assigned, now, next_state=rule.next if rule else st.default)
+        effective = data if st.input_path is None else io.input_path(frame, st, data)
         for rule in st.choices:
             if rule.predicate(effective, frame):
-                target, assign = rule.next, rule.assign or st.assign
+                target = rule.next
                 break
         else:
+            rule, target = None, st.default
             if target is None:
                 raise StatesError(errors.NO_CHOICE_MATCHED, "No Matches!", in_state=False)
-        assigned = assign(effective, frame) if assign is not None else None
+        assigned = _merged(st.assign and st.assign(effective, frame),
+                           rule.assign(effective, frame) if rule is not None and rule.assign else None)
         output = io.output_path(frame, st, effective) if st.output_path is not None else effective
-        return self.exit(frame, st, output, assigned, now, next_state=target)
-
-    def _choose(self, frame: Frame, st: ChoiceState, target: str, output_fn: Any, assign_fn: Any,
-                bindings: dict, data: JSON, now: float) -> Any:
-        output = output_fn(bindings, now) if output_fn is not None else data
-        assigned = assign_fn(bindings, now) if assign_fn is not None else None
         return self.exit(frame, st, output, assigned, now, next_state=target)
 
     def _succeed(self, frame: Frame, st: State, now: float) -> Any:
@@ -165,7 +168,7 @@ class Interpreter:
                 output = io.output_path(frame, st, output)
         return self.exit(frame, st, output, None, now, terminal=True)
 
-    def _fail_state(self, frame: Frame, st: FailState, now: float) -> Any:
+    def _fail_state(self, frame: Frame, st: Any, now: float) -> Any:
         data = frame.data
         if st.jsonata:
             bindings = io.bindings(frame, data, now)
@@ -317,7 +320,7 @@ class Interpreter:
                 return self._catch(frame, st, c, error, cause, now)
         return self.frame_failed(frame, error, cause, now)
 
-    def _catch(self, frame: Frame, st: State, c: Any, error: str, cause: str | None, now: float) -> Any:
+    def _catch(self, frame: Frame, st: State, c: Any, error: str | None, cause: str | None, now: float) -> Any:
         error_output = {"Error": error, "Cause": cause} if cause is not None else {"Error": error}
         data = frame.data
         try:
@@ -382,6 +385,12 @@ class Interpreter:
         details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None} or None
         execution.events.append((event_type, prev, now, details))
         execution.status, execution.error, execution.cause, execution.stop_time = status, error, cause, now
+
+
+def _merged(first: dict | None, second: dict | None) -> dict | None:
+    if not second:
+        return first
+    return {**first, **second} if first else second
 
 
 class _Next:

@@ -19,7 +19,7 @@ from ..asl.model import MapState, ParallelState
 from ..asl.templates import unexpected_type
 from ..asl.values import JSON, dumps, size_in_bytes
 from . import io
-from .frames import DONE, WAITING, Frame, Group, Spawn
+from .frames import DONE, START, WAITING, Frame, Group, Spawn
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import Interpreter
@@ -198,7 +198,7 @@ class FanOut:
         group.running -= 1
         group.finished += 1
         parent = group.parent
-        st = parent.program.states[parent.state]
+        st: Any = parent.program.states[parent.state]
         if group.kind == "map":
             if not group.distributed:
                 log = parent.log
@@ -223,7 +223,7 @@ class FanOut:
         group.running -= 1
         group.finished += 1
         parent = group.parent
-        st = parent.program.states[parent.state]
+        st: Any = parent.program.states[parent.state]
         log = parent.log
         failed_state = child.program.states[child.state]
         if group.kind == "parallel" and failed_state.type != "Fail":

@@ -89,7 +89,7 @@ def string_field(value: JSON, field: str) -> str:
     return value
 
 
-def fail_field(getter: Any, text: str, field: str, data: JSON, frame: Any) -> str | None:
+def fail_field(getter: Any, text: str | None, field: str, data: JSON, frame: Any) -> str | None:
     value = getter(data, frame)
     if type(value) is not str:
         raise StatesError(errors.RUNTIME, f"The JSONPath '{text}' specified for the field '{field}' must "

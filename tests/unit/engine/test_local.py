@@ -173,3 +173,23 @@ def test_the_gc_is_left_as_it_was() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_failing_iteration_aborts_the_iterations_still_running() -> None:
+    definition = machine(M={
+        "Type": "Map", "ItemsPath": "$.items", "End": True,
+        "ItemProcessor": {"StartAt": "Wait", "States": {
+            "Wait": {"Type": "Wait", "SecondsPath": "$.wait", "Next": "Check"},
+            "Check": {"Type": "Choice", "Choices": [{"Variable": "$.fail", "BooleanEquals": True, "Next": "Boom"}],
+                      "Default": "Ok"},
+            "Boom": {"Type": "Fail", "Error": "ItemFailed"},
+            "Ok": {"Type": "Succeed"}}}})
+    ex = stepline.run(definition, {"items": [{"wait": 100, "fail": False}, {"wait": 1, "fail": True},
+                                             {"wait": 50, "fail": False}]}, virtual_time=True)
+    assert (ex.status, ex.error) == ("FAILED", "ItemFailed")
+    types = [e["type"] for e in ex.history]
+    assert types.count("WaitStateAborted") == 2
+    aborted = [e["mapIterationAbortedEventDetails"]["index"] for e in ex.history if e["type"] == "MapIterationAborted"]
+    assert aborted == [0, 2]
+    assert types[-2:] == ["MapStateFailed", "ExecutionFailed"]
+    assert "WaitStateExited" not in types[types.index("MapIterationFailed"):]  # nothing runs after the failure
