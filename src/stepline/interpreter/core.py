@@ -14,6 +14,7 @@ records them, including ``previousEventId`` (each frame remembers its last event
 
 from __future__ import annotations
 
+import logging
 import random
 from typing import Any, Callable
 
@@ -34,6 +35,8 @@ from .frames import (
 from .tasks import Tasks
 
 PAYLOAD_LIMIT = 262144  # 256 KiB, AWS's quota for state input and output
+
+logger = logging.getLogger("stepline.interpreter")
 
 
 class Interpreter:
@@ -96,6 +99,8 @@ class Interpreter:
                 outcome = handlers[st.type](frame, st, now)
             except StatesError as e:
                 outcome = self.state_failed(frame, st, e, now)
+            except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as e:
+                outcome = self._internal_error(frame, st, e, now)
             if outcome is _NEXT:
                 continue
             if type(outcome) is Frame:  # a finished child handed control back to its parent
@@ -260,6 +265,14 @@ class Interpreter:
         ex.events.append((ev.EXECUTION_FAILED, frame.last, now, {"error": error, "cause": cause}))
         ex.status, ex.error, ex.cause, ex.stop_time = FAILED, error, cause, now
         return FINISHED
+
+    def _internal_error(self, frame: Frame, st: State, e: BaseException, now: float) -> Any:
+        """A Python error escaped a state: a stepline bug or a value no check anticipated. The
+        execution fails with States.Runtime (never a traceback for the caller), and the
+        traceback goes to the log for whoever maintains stepline."""
+        logger.exception("internal error in state %r of %s", st.name, frame.execution.arn)
+        return self.state_failed(frame, st, StatesError(errors.RUNTIME, f"Internal error: {type(e).__name__}: {e}"),
+                                 now)
 
     # ------------------------------------------------------------------ errors: Retry and Catch
 
