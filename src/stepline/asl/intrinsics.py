@@ -413,7 +413,8 @@ def _hash(args: list) -> str:
     algorithm = args[1]
     if type(algorithm) is not str or algorithm not in _HASHES:
         raise _fail(name, f"the algorithm must be one of {', '.join(_HASHES)}, got {_show(algorithm)}")
-    return hashlib.new(_HASHES[algorithm], data.encode("utf-8")).hexdigest()
+    # a lone surrogate (from "\ud800" in JSON) is hashed as its UTF-16 code unit would be written
+    return hashlib.new(_HASHES[algorithm], data.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _json_merge(args: list) -> dict:
@@ -433,11 +434,11 @@ _RANDOM = random.Random()
 
 def _math_random(args: list) -> int:
     name = "States.MathRandom"
-    start = _integer(name, "the start", args[0], rounded=True)
-    end = _integer(name, "the end", args[1], rounded=True)
+    start = _int32(name, "the start", args[0])
+    end = _int32(name, "the end", args[1])
     if start >= end:
         raise _fail(name, f"the start ({start}) must be less than the end ({end})")
-    rng = random.Random(_integer(name, "the seed", args[2], rounded=True)) if len(args) == 3 else _RANDOM
+    rng = random.Random(_int32(name, "the seed", args[2])) if len(args) == 3 else _RANDOM
     return rng.randrange(start, end)
 
 
@@ -445,11 +446,16 @@ def _math_add(args: list) -> int:
     name = "States.MathAdd"
     total = 0
     for value in args:
-        n = _integer(name, "each argument", value, rounded=True)
-        if not INT_MIN <= n <= INT_MAX:
-            raise _fail(name, f"each argument must be between {INT_MIN} and {INT_MAX}, got {_show(value)}")
-        total += n
+        total += _int32(name, "each argument", value)
     return total
+
+
+def _int32(name: str, what: str, value: JSON) -> int:
+    """A Java int argument (MathAdd, MathRandom): rounded, and within 32 bits."""
+    n = _integer(name, what, value, rounded=True)
+    if not INT_MIN <= n <= INT_MAX:
+        raise _fail(name, f"{what} must be between {INT_MIN} and {INT_MAX}, got {_show(value)}")
+    return n
 
 
 def _string_split(args: list) -> list[str]:

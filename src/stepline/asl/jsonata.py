@@ -24,6 +24,7 @@ from typing import Any
 
 import jsonata as _jsonata
 from jsonata import jexception as _jexception
+from jsonata.functions import Functions as _JFunctions
 from jsonata.utils import Utils as _Utils
 
 JSON = Any
@@ -60,7 +61,13 @@ def expression_text(value: str) -> str:
     return (m.group(1) if m else value).strip()
 
 
-_EVAL_CALL = re.compile(r"\$eval\s*\(")
+#: ``$eval`` as a name; searched for once string literals and comments are blanked out
+_EVAL = re.compile(r"\$eval\b")
+_STRINGS_AND_COMMENTS = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|/\*.*?\*/""", re.DOTALL)
+
+
+def _uses_eval(text: str) -> bool:
+    return _EVAL.search(_STRINGS_AND_COMMENTS.sub("''", text)) is not None
 
 
 class Expression:
@@ -72,7 +79,7 @@ class Expression:
         self.text = expression_text(source) if is_expression(source) else source.strip()
         if not self.text:
             raise JsonataSyntaxError("The JSONata expression is empty")
-        if _EVAL_CALL.search(self.text):
+        if _uses_eval(self.text):
             raise JsonataSyntaxError("The JSONata function $eval is not supported")
         try:
             expr = _jsonata.Jsonata(self.text)
@@ -83,6 +90,7 @@ class Expression:
         expr.set_output_convert_nulls(False)  # keep null (sentinel) apart from undefined (None)
         for name, fn in _FUNCTIONS.items():
             expr.register_lambda(name, fn)
+        expr.assign("eval", None)  # not available on AWS: undefined, however it is reached
         self._expr = expr
 
     def evaluate(self, bindings: dict[str, JSON], now: float | None = None) -> JSON:
@@ -177,12 +185,12 @@ def _is_int(value: JSON) -> bool:
 
 
 def _partition(array: JSON = None, size: JSON = None) -> JSON:
-    array = _plain(array)
     if not isinstance(array, list):
         _fail("The first argument of $partition must be an array")
     if not _is_int(size) or size <= 0:
         _fail("The second argument of $partition must be a positive integer")
     size = int(size)
+    # the items stay as jsonata-python holds them: a null stays the null sentinel, not undefined
     return _JList([_JList(array[i:i + size]) for i in range(0, len(array), size)])
 
 
@@ -207,7 +215,8 @@ def _hash(data: JSON = None, algorithm: JSON = None) -> JSON:
         data = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     if algorithm not in _HASHES:
         _fail(f"The hash algorithm must be one of {', '.join(_HASHES)}")
-    return hashlib.new(_HASHES[algorithm], data.encode()).hexdigest()
+    # "surrogatepass": a lone surrogate (JSON may escape one) is hashed, not a crash
+    return hashlib.new(_HASHES[algorithm], data.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _random_fn(seed: JSON = None) -> JSON:
@@ -226,20 +235,25 @@ def _parse(text: JSON = None) -> JSON:
     if not isinstance(text, str):
         _fail("The argument of $parse must be a string")
     try:
-        return to_jsonata(json.loads(text))
+        return to_jsonata(json.loads(text, parse_constant=_not_json_constant))
     except ValueError:
         _fail("The argument of $parse is not valid JSON")
 
 
-def _now(picture: JSON = None, timezone_: JSON = None) -> JSON:
-    t = _current_time.get()
-    dt = datetime.fromtimestamp(t, timezone.utc) if t is not None else datetime.now(timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+def _not_json_constant(name: str) -> JSON:
+    raise ValueError(f"{name} is not JSON")  # Python's json reads NaN and Infinity; JSON has neither
 
 
 def _millis() -> JSON:
     t = _current_time.get()
     return int((t if t is not None else datetime.now(timezone.utc).timestamp()) * 1000)
+
+
+def _now(picture: JSON = None, timezone_: JSON = None) -> JSON:
+    """``$now([picture [, timezone]])`` at the interpreter's clock, formatted as JSONata does."""
+    picture = None if picture is _NULL else picture
+    timezone_ = None if timezone_ is _NULL else timezone_
+    return _JFunctions.datetime_from_millis(_millis(), picture, timezone_)
 
 
 _FUNCTIONS = {

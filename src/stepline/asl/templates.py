@@ -166,6 +166,8 @@ def _has_expression(node: JSON) -> bool:
 
 
 def _compile_jsonata_node(node: JSON, field: str, diags: Diagnostics, at: str) -> JsonataBuilder:
+    if not _has_expression(node):  # a literal part: shared, not rebuilt on every call
+        return lambda bindings, now: node
     if is_expression(node):
         expr = compile_expression(node, field, diags, at)
         if expr is None:

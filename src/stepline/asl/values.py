@@ -43,7 +43,7 @@ def copy_via_json(value: JSON) -> tuple[JSON, int]:
     copy made only of JSON types (tuples become lists), and its size. Raises TypeError or
     ValueError for what JSON cannot hold."""
     text = _compact(value)
-    size = len(text) if text.isascii() else len(text.encode("utf-8"))
+    size = len(text) if text.isascii() else _utf8_size(text)
     if _scan is not None:
         return _scan(text, 0)[0], size
     return json.loads(text), size  # pragma: no cover
@@ -52,7 +52,13 @@ def copy_via_json(value: JSON) -> tuple[JSON, int]:
 def size_in_bytes(value: JSON) -> int:
     """UTF-8 size of the compact JSON text (what the 256 KiB payload quota counts)."""
     text = _compact(value)
-    return len(text) if text.isascii() else len(text.encode("utf-8"))
+    return len(text) if text.isascii() else _utf8_size(text)
+
+
+def _utf8_size(text: str) -> int:
+    # JSON text may escape a lone surrogate ("\ud800"), which strict UTF-8 cannot encode; count
+    # it as the three bytes it takes when passed through rather than fail on it
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def type_name(value: JSON) -> str:

@@ -214,7 +214,7 @@ class Interpreter:
             if size > self.payload_limit:
                 return self.frame_failed(frame, errors.DATA_LIMIT_EXCEEDED,
                                          f"The state/task '{st.name}' returned a result with a size exceeding the "
-                                         "maximum number of bytes service limit.", now)
+                                         "maximum number of bytes service limit.", now, terminal=True)
         frame.size = size
         details: dict[str, Any] = {"name": st.name, "output": output}
         if assigned:
@@ -257,10 +257,13 @@ class Interpreter:
         ex.status, ex.output, ex.stop_time = SUCCEEDED, output, now
         return FINISHED
 
-    def frame_failed(self, frame: Frame, error: str | None, cause: str | None, now: float) -> Any:
+    def frame_failed(self, frame: Frame, error: str | None, cause: str | None, now: float, *,
+                     terminal: bool = False) -> Any:
+        """The frame ends in failure. ``terminal`` failures (States.Runtime, a state output over
+        the payload limit) also fail every enclosing Parallel/Map: nothing may catch them."""
         frame.phase = DONE
         if frame.group is not None:
-            return self.fanout.child_failed(frame, error, cause, now)
+            return self.fanout.child_failed(frame, error, cause, now, terminal=terminal or error == errors.RUNTIME)
         ex = frame.execution
         ex.events.append((ev.EXECUTION_FAILED, frame.last, now, {"error": error, "cause": cause}))
         ex.status, ex.error, ex.cause, ex.stop_time = FAILED, error, cause, now
@@ -291,7 +294,7 @@ class Interpreter:
             log.append((ev.EVALUATION_FAILED, prev, now, details))
             frame.last = len(log)
         if e.error == errors.RUNTIME or not e.in_state and e.error == errors.DATA_LIMIT_EXCEEDED:
-            return self.frame_failed(frame, e.error, cause, now)
+            return self.frame_failed(frame, e.error, cause, now, terminal=True)
         if st.type in ("Map", "Parallel") and frame.child_group is None:
             log.append((st.type + "StateFailed", frame.last, now, None))  # failed before any child started
             frame.last = len(log)
@@ -306,7 +309,7 @@ class Interpreter:
         if error == errors.RUNTIME:
             if give_up is not None:
                 give_up()
-            return self.frame_failed(frame, error, cause, now)
+            return self.frame_failed(frame, error, cause, now, terminal=True)
         retriers = getattr(st, "retry", ())
         for i, r in enumerate(retriers):
             if errors.error_matches(error, r.error_equals):
@@ -345,8 +348,14 @@ class Interpreter:
                 assigned = c.assign(error_output, frame) if c.assign is not None else None
                 output = io.result_path_for(c.result_path, data, error_output, "$")
         except StatesError as e:
+            # the catcher itself cannot be applied: the state fails for good (no second chance
+            # through the same catchers, which would loop)
             frame.task = None
-            return self.state_failed(frame, st, e, now)
+            cause = e.cause
+            if e.in_state and cause:
+                cause = (f"An error occurred while executing the state '{st.name}' (entered at the event id "
+                         f"#{frame.entered_id}). {cause}")
+            return self.frame_failed(frame, e.error, cause, now, terminal=e.error == errors.RUNTIME)
         frame.task = None
         return self.exit(frame, st, output, assigned, now, next_state=c.next)
 

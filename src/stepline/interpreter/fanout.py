@@ -214,7 +214,8 @@ class FanOut:
         parent.last = child.last
         return self._resume(parent, st, group, now)
 
-    def child_failed(self, child: Frame, error: str | None, cause: str | None, now: float) -> Any:
+    def child_failed(self, child: Frame, error: str | None, cause: str | None, now: float, *,
+                     terminal: bool = False) -> Any:
         group = child.group
         assert group is not None
         if group.closed:
@@ -234,11 +235,11 @@ class FanOut:
                 log.append(("MapIterationFailed", child.last, now, {"name": st.name, "index": child.index}))
                 group.cursor = child.last
             group.failures += 1
-            if error != errors.RUNTIME and self._tolerated(group):
+            if not terminal and self._tolerated(group):
                 group.results[child.index] = failed = _error_output(error, cause)
                 group.result_size += size_in_bytes(failed) + 1
                 return self._map_progress(parent, st, group, now)
-            if group.tolerated_count is not None or group.tolerated_percentage is not None:
+            if not terminal and (group.tolerated_count is not None or group.tolerated_percentage is not None):
                 error, cause = errors.EXCEED_TOLERATED_FAILURE_THRESHOLD, \
                     "The specified tolerated failure threshold was exceeded"
             failed_type, prev = "MapStateFailed", child.last
@@ -255,6 +256,9 @@ class FanOut:
             parent.last = len(log)
 
         parent.task = None
+        if terminal:
+            give_up()
+            return self._as_parent(parent, self.interpreter.frame_failed(parent, error, cause, now, terminal=True))
         outcome = self.interpreter.handle_error(parent, st, error, cause, now, give_up)
         return self._as_parent(parent, outcome)
 
