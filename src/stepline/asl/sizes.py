@@ -75,9 +75,10 @@ class _Unbounded(Exception):
 
 
 #: intrinsics whose result has a small fixed bound (bytes of its JSON), whatever the input:
-#: MathAdd adds two 32-bit integers, a hash is at most 128 hex digits. (MathRandom is not
-#: here: its range comes from its arguments, and a float argument like 1e300 has few bytes.)
-_BOUNDED_INTRINSICS = {"MathAdd": 12, "UUID": 38, "ArrayLength": 11, "ArrayContains": 5, "Hash": 130}
+#: MathAdd sums 32-bit integers (at most 12 digits for two; intrinsics refuse bigger
+#: arguments), MathRandom returns a 32-bit integer, a hash is at most 128 hex digits.
+_BOUNDED_INTRINSICS = {"MathAdd": 12, "MathRandom": 11, "UUID": 38, "ArrayLength": 11, "ArrayContains": 5,
+                       "Hash": 130}
 
 
 def _reference(text: JSON, item_is_input: bool) -> tuple[int, int] | None:
