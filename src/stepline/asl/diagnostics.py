@@ -2,7 +2,8 @@
 
 Codes are AWS's (botocore's documentation of ``ValidateStateMachineDefinitionDiagnostic``):
 most structural problems are ``SCHEMA_VALIDATION_FAILED``; the rest have codes of their own.
-``location`` is a JSON-pointer-like path into the definition, e.g. ``/States/Check/Next``.
+``location`` points into the definition the way AWS writes it: field names after ``/``,
+array indexes in brackets, e.g. ``/States/Check/Next`` or ``/States/Check/Choices[0]/Next``.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ DUPLICATE_STATE_NAME = "DUPLICATE_STATE_NAME"
 INVALID_STATE_NAME = "INVALID_STATE_NAME"
 DUPLICATE_LABEL_NAME = "DUPLICATE_LABEL_NAME"
 INVALID_LABEL_NAME = "INVALID_LABEL_NAME"
+#: also what AWS reports for a state nothing can reach (``State "X" is not reachable.``)
 MISSING_TRANSITION_TARGET = "MISSING_TRANSITION_TARGET"
 TOO_DEEPLY_NESTED = "TOO_DEEPLY_NESTED"
-#: not in AWS's list, but what AWS reports for states nothing can reach
-UNREACHABLE_STATE = "UNREACHABLE_STATE"
+#: not in the API reference's list, but what AWS answers for a JSONata expression that does
+#: not parse (``INVALID_JSONATA_EXPRESSION: Unexpected end of expression at /States/A/Output``)
+INVALID_JSONATA_EXPRESSION = "INVALID_JSONATA_EXPRESSION"
 
 NO_DOLLAR = "NO_DOLLAR"
 NO_PATH = "NO_PATH"
@@ -46,16 +49,23 @@ class Diagnostic:
 
 
 class Diagnostics:
-    """Collects diagnostics while a definition is parsed."""
+    """Collects diagnostics while a definition is parsed.
 
-    def __init__(self) -> None:
-        self.items: list[Diagnostic] = []
+    ``error`` records ``default_code`` unless told otherwise; :meth:`coded` gives a view that
+    records into the same list under another default code (e.g. for JSONata expressions)."""
 
-    def error(self, location: str | None, message: str, code: str = SCHEMA_VALIDATION_FAILED) -> None:
-        self.items.append(Diagnostic(ERROR, code, message, location))
+    def __init__(self, default_code: str = SCHEMA_VALIDATION_FAILED, items: list[Diagnostic] | None = None) -> None:
+        self.items: list[Diagnostic] = [] if items is None else items
+        self.default_code = default_code
+
+    def error(self, location: str | None, message: str, code: str | None = None) -> None:
+        self.items.append(Diagnostic(ERROR, code or self.default_code, message, location))
 
     def warning(self, location: str | None, message: str, code: str) -> None:
         self.items.append(Diagnostic(WARNING, code, message, location))
+
+    def coded(self, code: str) -> Diagnostics:
+        return Diagnostics(code, self.items)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -68,3 +78,9 @@ class Diagnostics:
 def pointer(*parts: object) -> str:
     """``pointer("States", "A", "Next")`` -> ``/States/A/Next`` (``~`` and ``/`` escaped)."""
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def at(base: str, *parts: str | int) -> str:
+    """A location below ``base`` as AWS writes it: ``at("/States/C", "Choices", 0, "Next")``
+    -> ``/States/C/Choices[0]/Next`` (names escaped as by :func:`pointer`)."""
+    return base + "".join(f"[{p}]" if isinstance(p, int) else pointer(p) for p in parts)

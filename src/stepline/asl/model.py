@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .jsonata import Expression
 from .values import JSON
 
 Getter = Callable[[JSON, Any], JSON]          # (data, scope) -> value

@@ -37,7 +37,7 @@ def test_virtual_time_skips_waits_but_timestamps_advance() -> None:
 
 
 def test_waits_in_parallel_branches_overlap() -> None:
-    branch = lambda s: {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": s, "End": True}}}  # noqa: E731
+    branch = lambda s: {"StartAt": f"W{s}", "States": {f"W{s}": {"Type": "Wait", "Seconds": s, "End": True}}}  # noqa: E731
     ex = stepline.run(machine(P={"Type": "Parallel", "Branches": [branch(100), branch(300), branch(200)],
                                  "End": True}), virtual_time=True)
     assert ex.status == "SUCCEEDED"
