@@ -12,7 +12,7 @@ from typing import Any
 from . import wording
 from .diagnostics import DUPLICATE_LABEL_NAME, INVALID_LABEL_NAME, INVALID_RESOURCE, at
 from .jsonata import expression_text, is_expression
-from .model import JSONATA, JSONPATH, MapState
+from .model import JSONATA, JSONPATH, Batcher, MapState
 from .resources import parse_resource
 from .values import JSON
 
@@ -38,9 +38,9 @@ class MapFields:
                                                    "ProcessorConfig Mode is DISTRIBUTED")
         extra.update(mode=mode, execution_type=execution_type)
         self._item_reader(d, loc, ql)
-        self._item_batcher(d, loc, ql)
+        extra["item_batcher"] = self._item_batcher(d, loc, ql)
         self._result_writer(d, loc, ql)
-        for key in ("ItemReader", "ItemBatcher", "ResultWriter"):
+        for key in ("ItemReader", "ResultWriter"):
             if key in d:
                 extra[wording.snake(key)] = d[key]
         if ql == JSONPATH:
@@ -144,19 +144,29 @@ class MapFields:
                 if ql == JSONATA and "MaxItemsPath" in config:
                     self.diags.error(cloc, wording.wrong_language(JSONATA, "MaxItemsPath"))
 
-    def _item_batcher(self, d: dict, loc: str, ql: str) -> None:
+    def _item_batcher(self, d: dict, loc: str, ql: str) -> Batcher | None:
         raw = d.get("ItemBatcher")
         if raw is None:
-            return
+            return None
         bloc = at(loc, "ItemBatcher")
         fields = {"MaxItemsPerBatch", "MaxInputBytesPerBatch", "BatchInput"}
         paths = {"MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath"}
         if not self._sub_object(raw, bloc, "ItemBatcher", fields | (paths if ql == JSONPATH else set()), ql,
                                 other=paths if ql == JSONATA else set()):
-            return
-        for name in ("MaxItemsPerBatch", "MaxInputBytesPerBatch"):
-            self._number_field(raw, name, bloc, ql, wording.nonneg_int, "a non-negative integer", reference=True,
-                               context=False)
+            return None
+        kw: dict[str, Any] = {}
+        kw.update(self._number_field(raw, "MaxItemsPerBatch", bloc, ql, wording.positive_int, "a positive integer",
+                                     reference=True, context=False))
+        kw.update(self._number_field(raw, "MaxInputBytesPerBatch", bloc, ql,
+                                     lambda v: wording.positive_int(v) and v <= 262144,
+                                     "a positive integer (at most 262144)", reference=True, context=False))
+        if not kw and not any(k in raw for k in fields | paths if k != "BatchInput"):
+            self.diags.error(bloc, "An ItemBatcher needs one of [MaxItemsPerBatch, MaxItemsPerBatchPath, "
+                                   "MaxInputBytesPerBatch, MaxInputBytesPerBatchPath]")
+        if "BatchInput" in raw:
+            kw["batch_input"] = (self._template(raw, "BatchInput", bloc) if ql == JSONPATH
+                                 else self._jsonata(raw["BatchInput"], "BatchInput", at(bloc, "BatchInput")))
+        return Batcher(**kw)
 
     def _result_writer(self, d: dict, loc: str, ql: str) -> None:
         raw = d.get("ResultWriter")
@@ -188,11 +198,6 @@ class MapFields:
                 self._template(raw, "Parameters", loc)
             else:
                 self._jsonata(raw["Arguments"], "Arguments", at(loc, "Arguments"))
-        if "BatchInput" in raw:
-            if ql == JSONPATH:
-                self._template(raw, "BatchInput", loc)
-            else:
-                self._jsonata(raw["BatchInput"], "BatchInput", at(loc, "BatchInput"))
         return True
 
     def _label(self, label: JSON, loc: str) -> str | None:

@@ -39,6 +39,7 @@ class Catcher:
     error_equals: tuple[str, ...]
     next: str
     result_path: tuple | None | Any = ()   # JSONPath: keys to set, () = "$", DISCARD = null
+    result_path_text: str | None = "$"
     output: JsonataBuilder | None = None   # JSONata
     assign: Any = None                     # Assign (builder for the language of the state)
 
@@ -89,6 +90,7 @@ class PassState(State):
     has_result: bool = False
     parameters: Builder | None = None
     result_path: tuple | Any = ()
+    result_path_text: str | None = "$"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,6 +110,8 @@ class TaskState(State):
     heartbeat_seconds_path: Getter | None = None
     heartbeat_seconds_expr: JsonataBuilder | None = None
     credentials: JSON = None
+    #: bound of the size of the task's input (after Parameters) from the state input's size
+    input_growth: Any = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,6 +171,20 @@ class ParallelState(State):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Batcher:
+    """A Map's ItemBatcher: items are handed to iterations in batches
+    ``{"BatchInput": ..., "Items": [...]}`` of at most so many items and so many bytes."""
+
+    max_items_per_batch: int | None = None
+    max_items_per_batch_path: Getter | None = None
+    max_items_per_batch_expr: JsonataBuilder | None = None
+    max_input_bytes_per_batch: int | None = None
+    max_input_bytes_per_batch_path: Getter | None = None
+    max_input_bytes_per_batch_expr: JsonataBuilder | None = None
+    batch_input: Any = None  # Builder (JSONPath) or JsonataBuilder (JSONata)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MapState(State):
     processor: Program
     mode: str = "INLINE"               # | "DISTRIBUTED"
@@ -178,7 +196,7 @@ class MapState(State):
     item_selector: Builder | JsonataBuilder | None = None
     legacy_parameters: bool = False    # ``Parameters`` (deprecated) instead of ItemSelector
     item_reader: JSON = None
-    item_batcher: JSON = None
+    item_batcher: Batcher | None = None
     result_writer: JSON = None
     max_concurrency: int | None = None
     max_concurrency_path: Getter | None = None

@@ -415,7 +415,7 @@ class _Parser(MapFields):
                     self.diags.warning(at(loc, "Result"), "The Result of a Pass state is static: fields ending in "
                                                           "'.$' are not evaluated", PASS_RESULT_IS_STATIC)
             extra["parameters"] = self._template(d, "Parameters", loc)
-            extra["result_path"] = self._result_path(d, loc)[0]
+            extra["result_path"], extra["result_path_text"] = self._result_path(d, loc)
         return PassState, extra
 
     def _task(self, d: dict, loc: str, ql: str, common: dict, depth: int) -> tuple[type | None, dict]:
@@ -686,7 +686,7 @@ class _Parser(MapFields):
                 self.diags.error(at(cloc, "Next"), f"The value for the field 'Next' must be a STRING, not {wording.show(nxt)}")
             kw: dict[str, Any] = {"error_equals": names, "next": nxt if isinstance(nxt, str) else ""}
             if ql == JSONPATH:
-                kw["result_path"] = self._result_path(c, cloc)[0]
+                kw["result_path"], kw["result_path_text"] = self._result_path(c, cloc)
             elif "Output" in c:
                 kw["output"] = self._jsonata(c["Output"], "Output", at(cloc, "Output"))
             if "Assign" in c:
@@ -733,9 +733,15 @@ def _growth(typ: str, d: dict, common: dict, extra: dict) -> dict:
         return {"growth": sizes.passthrough(input_path, output_path)}
     if typ in ("Task", "Parallel", "Map"):
         out = {"growth": sizes.with_result(d.get("ResultSelector"), extra["result_path"], output_path)}
+        effective = sizes.effective_input(input_path)
+        if typ == "Task":
+            out["input_growth"] = sizes.applied(effective, d.get("Parameters"))
         if typ == "Map":
+            # an item is a part of the Map's (effective) input when ItemsPath reads the input
+            items = sizes.effective_input(extra.get("items_path")) if "ItemReader" not in d else None
             selector = d.get("ItemSelector", d.get("Parameters"))
-            out["item_growth"] = sizes.template(selector) if selector is not None else sizes.Growth(0, 1)
+            out["item_growth"] = None if effective is None or items is None else sizes.applied(
+                (items[0] + items[1] * effective[0], items[1] * effective[1]), selector, item_is_input=True)
         return out
     return {}
 

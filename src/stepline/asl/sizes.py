@@ -145,7 +145,7 @@ def _after_output_path(out: Growth, output_path: Any) -> Growth | None:
     return Growth(out.a + extra, out.b, out.c)
 
 
-def _effective_input(input_path: Any) -> tuple[int, int] | None:
+def effective_input(input_path: Any) -> tuple[int, int] | None:
     """(a, b): the effective input (after InputPath) is at most a + b * S."""
     if input_path is DISCARD:
         return (2, 0)
@@ -156,7 +156,7 @@ def _effective_input(input_path: Any) -> tuple[int, int] | None:
 def pass_state(has_result: bool, result: JSON, parameters: JSON | None, has_parameters: bool, result_keys: Any,
                input_path: Any, output_path: Any) -> Growth | None:
     """Output bound of a JSONPath Pass state, in terms of its input size."""
-    effective = _effective_input(input_path)
+    effective = effective_input(input_path)
     if effective is None:
         return None
     e_a, e_b = effective
@@ -178,7 +178,7 @@ def pass_state(has_result: bool, result: JSON, parameters: JSON | None, has_para
 
 def passthrough(input_path: Any, output_path: Any) -> Growth | None:
     """Choice, Wait, Succeed: the output is (part of) the input."""
-    effective = _effective_input(input_path)
+    effective = effective_input(input_path)
     if effective is None:
         return None
     return _after_output_path(Growth(*effective), output_path)
@@ -195,3 +195,18 @@ def with_result(result_selector: JSON | None, result_keys: Any, output_path: Any
         sel_a, sel_c = 0, 1
     a, b, c = result_path(result_keys)
     return _after_output_path(Growth(a + c * sel_a, b, c * sel_c), output_path)
+
+
+def applied(effective: tuple[int, int] | None, parameters: JSON | None, *, item_is_input: bool = False
+            ) -> Growth | None:
+    """Bound of what a template (Parameters, ItemSelector) builds from an input of bound
+    ``a + b * S``; without a template, the input itself."""
+    if effective is None:
+        return None
+    e_a, e_b = effective
+    if parameters is None:
+        return Growth(e_a, e_b)
+    t = template(parameters, item_is_input=item_is_input)
+    if t is None:
+        return None
+    return Growth(t.a + t.b * e_a, t.b * e_b)

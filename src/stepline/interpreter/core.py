@@ -22,7 +22,7 @@ from .. import ids
 from ..asl import errors
 from ..asl.errors import StatesError
 from ..asl.model import (
-    ChoiceState, FailState, MapState, ParallelState, PassState, State, TaskState, WaitState,
+    State, WaitState,
 )
 from ..asl.values import JSON, size_in_bytes
 from . import events as ev
@@ -118,12 +118,10 @@ class Interpreter:
             assigned = st.assign(bindings, now) if st.assign is not None else None
             return self.exit(frame, st, output, assigned, now)
         effective = data if st.input_path is None else io.input_path(frame, st, data)
-        if st.parameters is not None:
-            result = st.parameters(effective, frame)
-        elif st.has_result:
+        # Parameters are the virtual task's input, Result its output (AWS docs, Pass state)
+        result = effective if st.parameters is None else st.parameters(effective, frame)
+        if st.has_result:
             result = st.result
-        else:
-            result = effective
         assigned = st.assign(result, frame) if st.assign is not None else None
         output = result if st.result_path == () else io.result_path(st, data, result, "$")
         if st.output_path is not None:
@@ -346,7 +344,7 @@ class Interpreter:
                 assigned = c.assign(bindings, now) if c.assign is not None else None
             else:
                 assigned = c.assign(error_output, frame) if c.assign is not None else None
-                output = io.result_path_for(c.result_path, data, error_output, "$")
+                output = io.result_path_for(c.result_path, data, error_output, c.result_path_text)
         except StatesError as e:
             # the catcher itself cannot be applied: the state fails for good (no second chance
             # through the same catchers, which would loop)

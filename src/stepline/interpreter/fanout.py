@@ -66,9 +66,14 @@ class FanOut:
         frame.last = len(log)
         count, pct = self._tolerated_failures(frame, st, selector_input, bindings, now)
         distributed = st.mode == "DISTRIBUTED"
+        sizes = None
+        if st.item_batcher is not None:
+            items, sizes = self._batches(frame, st, items, selector_input, bindings, now)
+            n = len(items)
         group = Group(kind="map", parent=frame, total=n, results=[None] * n, items=items, limit=limit or 0,
                       tolerated_count=count, tolerated_percentage=pct, cursor=frame.last, distributed=distributed)
         group.selector_input = selector_input
+        group.item_sizes = sizes
         if distributed:
             ex = frame.execution
             ex.map_runs += 1
@@ -146,19 +151,12 @@ class FanOut:
         group.next_index += 1
         group.running += 1
         item = group.items[i]  # type: ignore[index]
-        if st.item_selector is not None:
-            frame.map_item = (i, item)
-            frame._ctx = None
-            try:
-                if st.jsonata:
-                    item = st.item_selector(io.bindings(frame, frame.data, now), now)
-                else:
-                    item = st.item_selector(group.selector_input, frame)
-            finally:
-                frame.map_item = None
-                frame._ctx = None
-        g = st.item_growth
-        size = g.a + g.b * frame.size if g is not None else size_in_bytes(item)
+        if group.item_sizes is not None:  # a batch, built already
+            size = group.item_sizes[i]
+        else:
+            item = self._select(frame, st, group, i, item, now)
+            g = st.item_growth
+            size = g.a + g.b * frame.size if g is not None else size_in_bytes(item)
         if group.distributed:
             child = Frame(frame.execution, st.processor, item, group=group, index=i, log=[], last=0, size=size)
         else:
@@ -166,6 +164,66 @@ class FanOut:
                           size=size)
         group.active[i] = child
         return child
+
+    def _select(self, frame: Frame, st: MapState, group: Group, index: int, item: JSON, now: float) -> JSON:
+        """Apply ItemSelector (or the legacy Parameters) to one item, with $$.Map.Item set."""
+        if st.item_selector is None:
+            return item
+        frame.map_item = (index, item)
+        frame._ctx = None
+        try:
+            if st.jsonata:
+                return st.item_selector(io.bindings(frame, frame.data, now), now)
+            return st.item_selector(group.selector_input, frame)
+        finally:
+            frame.map_item = None
+            frame._ctx = None
+
+    def _batches(self, frame: Frame, st: MapState, items: list, selector_input: JSON, bindings: dict | None,
+                 now: float) -> tuple[list, list]:
+        """ItemBatcher: the iterations' inputs, ``{"BatchInput"?, "Items": [...]}``, and their sizes.
+        A batch holds at most MaxItemsPerBatch items and at most MaxInputBytesPerBatch bytes."""
+        b = st.item_batcher
+        assert b is not None
+        if bindings is not None:
+            max_items = self._jsonata_int(b.max_items_per_batch_expr, bindings, now, "MaxItemsPerBatch",
+                                          b.max_items_per_batch)
+            max_bytes = self._jsonata_int(b.max_input_bytes_per_batch_expr, bindings, now, "MaxInputBytesPerBatch",
+                                          b.max_input_bytes_per_batch)
+            batch_input = b.batch_input(bindings, now) if b.batch_input is not None else None
+        else:
+            max_items = b.max_items_per_batch if b.max_items_per_batch_path is None else _path_int(
+                st, b.max_items_per_batch_path, selector_input, frame, "MaxItemsPerBatchPath")
+            max_bytes = b.max_input_bytes_per_batch if b.max_input_bytes_per_batch_path is None else _path_int(
+                st, b.max_input_bytes_per_batch_path, selector_input, frame, "MaxInputBytesPerBatchPath")
+            batch_input = b.batch_input(selector_input, frame) if b.batch_input is not None else None
+        if max_items is not None and max_items <= 0 or max_bytes is not None and not 0 < max_bytes <= 262144:
+            raise StatesError(errors.RUNTIME, "MaxItemsPerBatch must be positive and MaxInputBytesPerBatch between 1 "
+                                              "and 262144.")
+        group = Group(kind="map", parent=frame, total=0, results=[], selector_input=selector_input)
+        head = {"BatchInput": batch_input} if batch_input is not None else {}
+        base = size_in_bytes({**head, "Items": []})
+        batches: list = []
+        sizes: list = []
+        current: list = []
+        size = base
+        for i, item in enumerate(items):
+            selected = self._select(frame, st, group, i, item, now)
+            item_size = size_in_bytes(selected) + (1 if current else 0)
+            if current and (max_items is not None and len(current) >= max_items
+                            or max_bytes is not None and size + item_size > max_bytes):
+                batches.append({**head, "Items": current})
+                sizes.append(size)
+                current, size, item_size = [], base, item_size - 1
+            if max_bytes is not None and base + item_size > max_bytes:
+                raise StatesError(errors.RUNTIME, f"The item at index {i} is larger than MaxInputBytesPerBatch "
+                                                  f"({max_bytes} bytes) allows.")
+            current.append(selected)
+            size += item_size
+        if current:
+            batches.append({**head, "Items": current})
+            sizes.append(size)
+        return batches, sizes
 
     def _jsonata_int(self, expr: Any, bindings: dict, now: float, field: str, default: int | None) -> int | None:
         return default if expr is None else io.jsonata_number(expr, bindings, now, field, integer=True)

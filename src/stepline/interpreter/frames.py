@@ -13,7 +13,6 @@ What :meth:`Interpreter.advance` asks of its caller is one of the request types 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..asl.jsonpath import PathNotFound
 from ..asl.model import Program, Resource, StateMachine, TaskState
@@ -189,6 +188,7 @@ class Group:
     result_size: int = 2           # bound of the size of ``results`` as JSON
     active: dict = field(default_factory=dict)  # index -> child frame still running
     selector_input: JSON = None    # what a Map's ItemSelector reads as "$"
+    item_sizes: list | None = None  # sizes of the iterations' inputs, when batched (ItemBatcher)
     map_run_arn: str | None = None
 
 

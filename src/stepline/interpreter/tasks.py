@@ -56,6 +56,12 @@ class Tasks:
             if st.heartbeat_seconds_path is not None:
                 call.heartbeat = _seconds_from_path(st.heartbeat_seconds_path, effective, frame,
                                                     "HeartbeatSecondsPath")
+        limit = self.interpreter.payload_limit
+        g = st.input_growth
+        if (g is None or g.a + g.b * frame.size > limit) and size_in_bytes(call.input) > limit:
+            raise StatesError(errors.DATA_LIMIT_EXCEEDED,
+                              f"The state/task '{st.name}' has an input with a size exceeding the maximum number of "
+                              "bytes service limit.", in_state=False)
         if call.timeout is None:
             call.timeout = st.timeout_seconds
         if call.heartbeat is None:
