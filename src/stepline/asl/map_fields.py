@@ -7,7 +7,7 @@ through ``self.diags`` exactly like the rest of :mod:`.parser`.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from . import wording
 from .diagnostics import DUPLICATE_LABEL_NAME, INVALID_LABEL_NAME, INVALID_RESOURCE, at
@@ -27,6 +27,17 @@ class MapFields:
 
     diags: Any
     labels: set[str]
+    # provided by the parser
+    program: Callable[..., Any]
+    _unknown: Callable[..., None]
+    _comment: Callable[..., None]
+    _number_field: Callable[..., dict]
+    _template: Callable[..., Any]
+    _jsonata: Callable[..., Any]
+    _path: Callable[..., Any]
+    _result_path: Callable[..., Any]
+    _retriers: Callable[..., Any]
+    _catchers: Callable[..., Any]
 
     def _map(self, d: dict, loc: str, ql: str, common: dict, depth: int) -> tuple[type | None, dict]:
         extra: dict[str, Any] = {}

@@ -5,8 +5,8 @@
 from __future__ import annotations
 
 import json
-from json.encoder import c_make_encoder, encode_basestring
-from json.scanner import c_make_scanner
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from json.scanner import c_make_scanner  # type: ignore[attr-defined]
 from typing import Any
 
 JSON = Any
@@ -23,7 +23,7 @@ if c_make_encoder is not None:
     def _compact(value: JSON) -> str:
         return "".join(_encode(value, 0))
 else:  # pragma: no cover - CPython always has the C encoder
-    _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+    _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode  # type: ignore[assignment]
 
 
 def dumps(value: JSON) -> str:

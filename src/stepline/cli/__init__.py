@@ -61,18 +61,27 @@ def _arguments() -> argparse.ArgumentParser:
     return ap
 
 
-def _read(spec: str, what: str) -> str:
+def _read_bytes(spec: str, what: str) -> bytes:
+    """A definition, as bytes: whether it is UTF-8 JSON is the validator's to say."""
     try:
         if spec == "-":
-            return sys.stdin.read()
-        with open(spec, encoding="utf-8") as f:
+            return sys.stdin.buffer.read()
+        with open(spec, "rb") as f:
             return f.read()
     except OSError as e:
         raise UsageError(f"cannot read {what} {spec}: {e.strerror}") from None
 
 
+def _read(spec: str, what: str) -> str:
+    data = _read_bytes(spec, what)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"cannot read {what} {spec}: it is not UTF-8 text ({e.reason})") from None
+
+
 def _run(args: argparse.Namespace) -> int:
-    text = _read(args.definition, "definition")
+    text = _read_bytes(args.definition, "definition")
     try:
         machine = parser.parse(text)
     except DefinitionError as e:
@@ -112,7 +121,7 @@ def run_once(machine: parser.StateMachine, input_text: str, *, functions: Sequen
 
 
 def _validate(args: argparse.Namespace) -> int:
-    diagnostics = parser.validate(_read(args.definition, "definition"))
+    diagnostics = parser.validate(_read_bytes(args.definition, "definition"))
     failed = any(d.severity == "ERROR" for d in diagnostics)
     print(json.dumps({"result": "FAIL" if failed else "OK", "diagnostics": [d.to_json() for d in diagnostics]},
                      ensure_ascii=False))

@@ -77,7 +77,7 @@ class Interpreter:
         This loop is the per-transition path of every execution: it is written flat on purpose."""
         if frame.execution.status != RUNNING:
             return None
-        handlers: dict[str, Callable[[Frame, Any, float], Any]] = self._handlers
+        handlers: dict[str, Any] = self._handlers
         while True:
             phase = frame.phase
             if phase == DONE:

@@ -1,0 +1,7 @@
+"""``python -m stepline`` is the ``stepline`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
