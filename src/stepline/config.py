@@ -15,34 +15,29 @@ DEFAULT_ACCOUNT = "123456789012"
 
 
 def region() -> str:
-    return _checked(_getenv("STEPLINE_REGION"), _REGION, DEFAULT_REGION)
+    return _setting("STEPLINE_REGION", _REGION, DEFAULT_REGION)
 
 
 def account() -> str:
-    return _checked(_getenv("STEPLINE_ACCOUNT"), _ACCOUNT, DEFAULT_ACCOUNT)
-
-
-_data: dict = getattr(os.environ, "_data", None) or {}
-if _data and os.name == "posix":
-    # os.environ.get encodes the key and decodes the value on every call; these run at every
-    # execution start, so read the underlying dict (the same data) directly.
-    def _getenv(name: str) -> str | None:
-        raw = _data.get(name.encode())
-        return raw.decode("utf-8", "surrogateescape") if raw is not None else None
-else:  # pragma: no cover
-    def _getenv(name: str) -> str | None:
-        return os.environ.get(name)
+    return _setting("STEPLINE_ACCOUNT", _ACCOUNT, DEFAULT_ACCOUNT)
 
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 _ACCOUNT = re.compile(r"\d{12}")
 _seen: dict[tuple, str] = {}
+_environ: dict = getattr(os.environ, "_data", None) or {}
+_raw_lookup = os.name == "posix" and bool(_environ)
 
 
-def _checked(raw: str | None, pattern: re.Pattern, default: str) -> str:
-    """The setting if it is well-formed, else the default (memoised: this is on every start)."""
-    key = (raw, pattern)
+def _setting(name: str, pattern: re.Pattern, default: str) -> str:
+    """The variable if it is well-formed, else the default. This runs at every execution start:
+    on POSIX it reads os.environ's underlying dict (the same data, without encoding the key
+    and decoding the value each time) and memoises the check per raw value."""
+    raw = _environ.get(name.encode()) if _raw_lookup else os.environ.get(name)
+    key = (name, raw)
     value = _seen.get(key)
     if value is None:
-        value = _seen[key] = raw.strip() if raw and pattern.fullmatch(raw.strip()) else default
+        text = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
+        text = (text or "").strip()
+        value = _seen[key] = text if pattern.fullmatch(text) else default
     return value

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gc
 import heapq
-import itertools
 import queue
 import threading
 import time
@@ -51,6 +50,9 @@ class Clock:
             self.offset += gap
 
 
+_REAL_TIME = Clock(False)  # real time holds no state of its own: one serves every runner
+
+
 class LocalRunner:
     """Drives one execution to its end in the calling thread."""
 
@@ -59,10 +61,10 @@ class LocalRunner:
         self.execution = execution
         self.integrations = integrations
         self.interpreter = interpreter or _interpreter
-        self.clock = clock or Clock(virtual_time)
+        self.clock = clock or (Clock(True) if virtual_time else _REAL_TIME)
         self.ready: deque = deque()
         self.timers: list = []
-        self.seq = itertools.count()
+        self.seq = 0
         self.inflight = 0
         self._completions: queue.SimpleQueue | None = None
 
@@ -154,7 +156,8 @@ class LocalRunner:
     # ------------------------------------------------------------------ time
 
     def _timer(self, when: float, kind: str, target: Any) -> None:
-        heapq.heappush(self.timers, (when, next(self.seq), kind, target))
+        self.seq += 1
+        heapq.heappush(self.timers, (when, self.seq, kind, target))
 
     def _wait_for_something(self) -> None:
         clock = self.clock

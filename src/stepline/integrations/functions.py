@@ -110,9 +110,7 @@ class Functions:
     """Named Python functions, looked up by Lambda function name."""
 
     def __init__(self, functions: Mapping[str, Handler] | None = None) -> None:
-        self._functions: dict[str, Handler] = dict(_registered)
-        if functions:
-            self._functions.update(functions)
+        self._functions: dict[str, Handler] = {**_registered, **functions} if functions else dict(_registered)
 
     def add(self, name: str, fn: Handler) -> None:
         self._functions[name] = fn
