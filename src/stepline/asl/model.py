@@ -224,6 +224,9 @@ class Program:
     start_at: str
     states: dict[str, State]
     query_language: str = JSONPATH
+    #: where it is in the definition ("" for the machine, "/States/P/Branches[0]", ...): a
+    #: stable name for it, for saving a running execution
+    path: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -206,7 +206,7 @@ class _Parser(MapFields):
         self._check_graph(start, raw, loc)
         if start is None or len(states) != len(raw):
             return None
-        return Program(start_at=start, states=states, query_language=self.top_ql)
+        return Program(start_at=start, states=states, query_language=self.top_ql, path=loc)
 
     def _check_graph(self, start: str | None, raw: dict, loc: str) -> None:
         """Transitions to nowhere, no terminal state, then (only if there is one) unreachable states."""

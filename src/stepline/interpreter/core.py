@@ -87,7 +87,8 @@ class Interpreter:
                 if phase == START:
                     self.fanout.child_started(frame, now)
                 log = frame.log
-                log.append((st.entered, frame.last, now, {"name": st.name, "input": frame.data}))
+                frame.entered_prev = prev = frame.last
+                log.append((st.entered, prev, now, {"name": st.name, "input": frame.data}))
                 frame.last = frame.entered_id = len(log)
                 frame.entered_at = now
                 frame.phase = ACT
@@ -196,7 +197,7 @@ class Interpreter:
             assigned = st.assign(effective, frame) if st.assign is not None else None
             output = io.output_path(frame, st, effective) if st.output_path is not None else effective
             return self.exit(frame, st, output, assigned, now)
-        until = io.wait_until(frame, st, now)
+        frame.until = until = io.wait_until(frame, st, now)
         frame.phase = WAITING
         return Sleep(frame, until)
 
@@ -287,7 +288,7 @@ class Interpreter:
         if e.error == errors.QUERY_EVALUATION_ERROR:
             # AWS links EvaluationFailed to what preceded the state's entry, except for a Wait
             # state, whose Seconds/Timestamp are evaluated after its entry was recorded.
-            prev = frame.entered_id if st.type == "Wait" or not frame.entered_id else log[frame.entered_id - 1][1]
+            prev = frame.entered_id if st.type == "Wait" or not frame.entered_id else frame.entered_prev
             details = {"error": e.error, "cause": cause, "location": e.location, "state": st.name}
             log.append((ev.EVALUATION_FAILED, prev, now, details))
             frame.last = len(log)
@@ -325,6 +326,7 @@ class Interpreter:
                     frame.phase = WAITING
                     frame.task = None
                     frame.child_group = None
+                    frame.until = now + delay
                     return Sleep(frame, now + delay)
                 break
         if give_up is not None:
@@ -391,6 +393,10 @@ class Interpreter:
     def stop(self, execution: Execution, error: str | None, cause: str | None, now: float) -> None:
         """StopExecution: ABORTED, with ExecutionAborted as the last event."""
         self._close(execution, ev.EXECUTION_ABORTED, ABORTED, error, cause, now)
+
+    def fail(self, execution: Execution, error: str, cause: str | None, now: float) -> None:
+        """Fail the execution from outside its states (e.g. its history grew past the limit)."""
+        self._close(execution, ev.EXECUTION_FAILED, FAILED, error, cause, now)
 
     def time_out(self, execution: Execution, now: float) -> None:
         """The execution's TimeoutSeconds elapsed."""

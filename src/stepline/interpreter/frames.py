@@ -96,8 +96,8 @@ class Frame:
     """A thread of control: the root, a Parallel branch or a Map iteration."""
 
     __slots__ = ("execution", "program", "state", "data", "phase", "vars", "outer", "group", "index",
-                 "log", "last", "entered_id", "entered_at", "attempts", "retry_count", "task",
-                 "child_group", "map_item", "_ctx", "size")
+                 "log", "last", "entered_id", "entered_prev", "entered_at", "attempts", "retry_count", "task",
+                 "child_group", "map_item", "_ctx", "size", "until")
 
     def __init__(self, execution: Execution, program: Program, data: JSON, *, outer: Frame | None = None,
                  group: Group | None = None, index: int = 0, log: list | None = None, last: int = 0,
@@ -115,6 +115,8 @@ class Frame:
         self.log = execution.events if log is None else log
         self.last = last
         self.entered_id = 0
+        self.entered_prev = 0
+        self.until: float | None = None  # when a Wait or a retry backoff ends (while WAITING)
         self.entered_at = 0.0
         self.attempts: list[int] | None = None
         self.retry_count = 0
@@ -197,9 +199,10 @@ class Group:
 class TaskCall:
     """Run this task for ``frame`` and report with task_succeeded / task_failed / task_timed_out."""
 
-    __slots__ = ("frame", "state", "resource", "input", "timeout", "heartbeat", "token", "attempt")
+    __slots__ = ("frame", "state", "resource", "input", "timeout", "heartbeat", "token", "attempt", "scheduled_at")
 
-    def __init__(self, frame: Frame, state: TaskState, resource: Resource, token: str | None, attempt: int) -> None:
+    def __init__(self, frame: Frame, state: TaskState, resource: Resource, token: str | None, attempt: int,
+                 scheduled_at: float = 0.0) -> None:
         self.frame = frame
         self.state = state
         self.resource = resource
@@ -208,6 +211,7 @@ class TaskCall:
         self.heartbeat: float | None = None
         self.token = token
         self.attempt = attempt
+        self.scheduled_at = scheduled_at
 
     def __repr__(self) -> str:
         return f"TaskCall({self.resource.arn!r}, state={self.state.name!r})"

@@ -17,7 +17,7 @@ from ..asl.jsonpath import PathNotFound
 from ..asl.model import TaskState
 from ..asl.values import JSON, size_in_bytes
 from . import io
-from .frames import WAITING, Frame, TaskCall
+from .frames import RUNNING, WAITING, Frame, TaskCall
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import Interpreter
@@ -36,7 +36,7 @@ class Tasks:
             frame._ctx = None  # $$.Task.Token is visible while the parameters are built
         else:
             token = None
-        call = TaskCall(frame, st, resource, token, frame.retry_count)
+        call = TaskCall(frame, st, resource, token, frame.retry_count, now)
         frame.task = call
         data = frame.data
         if st.jsonata:
@@ -121,7 +121,7 @@ class Tasks:
 
     def succeeded(self, call: TaskCall, result: JSON, now: float, size: int | None = None) -> Any:
         frame = call.frame
-        if frame.task is not call or frame.phase != WAITING:
+        if frame.task is not call or frame.phase != WAITING or frame.execution.status != RUNNING:
             return None  # the task was abandoned (retried, stopped, timed out)
         r = call.resource
         limit = self.interpreter.payload_limit
@@ -149,7 +149,7 @@ class Tasks:
 
     def failed(self, call: TaskCall, error: str, cause: str | None, now: float) -> Any:
         frame = call.frame
-        if frame.task is not call or frame.phase != WAITING:
+        if frame.task is not call or frame.phase != WAITING or frame.execution.status != RUNNING:
             return None
         r = call.resource
         details = {"error": error, "cause": cause}
@@ -166,7 +166,7 @@ class Tasks:
 
     def timed_out(self, call: TaskCall, now: float, *, heartbeat: bool = False) -> Any:
         frame = call.frame
-        if frame.task is not call or frame.phase != WAITING:
+        if frame.task is not call or frame.phase != WAITING or frame.execution.status != RUNNING:
             return None
         error = errors.HEARTBEAT_TIMEOUT if heartbeat else errors.TIMEOUT
         r = call.resource

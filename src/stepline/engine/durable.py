@@ -1,0 +1,512 @@
+"""The durable engine: runs Standard executions from a store, surviving crashes.
+
+One engine is one thread of control (plus a pool that runs tasks). It holds the executions it
+works on in memory under a lease, advances them with the interpreter, and commits what
+happened — the history events, the new working state (a snapshot), the status — for many
+executions in one transaction (group commit). Nobody is told of a transition before its
+commit. Timers (Wait, retry backoff, task and execution timeouts) are rows' ``wake_at`` for
+other engines and a heap here.
+
+Crash safety: if the process dies, its leases expire and another engine (or this one,
+restarted) claims the executions, rebuilds them from their last committed snapshot and goes
+on. A transition that was not committed is simply done again; a task whose result was not
+committed is invoked again (at-least-once calls, exactly-once transitions).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import heapq
+import json
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+from collections import deque
+from typing import Any, Callable
+
+from .. import config, ids
+from ..asl import errors, parser
+from ..asl.model import StateMachine
+from ..asl.values import dumps, loads
+from ..integrations import Integrations, TaskFailure
+from ..interpreter import Execution, Interpreter
+from ..interpreter import snapshot as snapshots
+from ..interpreter.events import render_details
+from ..interpreter.frames import FINISHED, RUNNING, Frame, Sleep, Spawn, TaskCall
+from ..store import EventRecord, ExecutionExists, ExecutionRecord, Store, Write
+
+logger = logging.getLogger("stepline.engine")
+
+HISTORY_LIMIT = 25_000
+
+
+class ExecutionAlreadyExists(ExecutionExists):
+    """An execution of that name exists (closed, or running with another input)."""
+
+
+class Live:
+    """An execution this engine holds: the interpreter's execution and its stored row."""
+
+    __slots__ = ("execution", "record", "committed", "new", "inflight", "ready", "timers", "waiters")
+
+    def __init__(self, execution: Execution, record: ExecutionRecord, committed: int, new: bool) -> None:
+        self.execution = execution
+        self.record = record
+        self.committed = committed      # events already stored
+        self.new = new                  # the row is not in the store yet
+        self.inflight = 0               # tasks running in the pool
+        self.ready = 0                  # frames in the engine's ready queue
+        self.timers: dict[int, float] = {}  # timer seq -> due time, while armed
+        self.waiters: list[concurrent.futures.Future] = []  # resolved with the record at the next commit
+
+
+class Engine:
+    """Runs Standard executions durably. Thread-safe entry points: :meth:`start_execution`,
+    :meth:`stop_execution`, :meth:`run_in_thread` / :meth:`shutdown`."""
+
+    def __init__(self, store: Store, integrations: Integrations | None = None, *, owner: str | None = None,
+                 lease_seconds: float = 30.0, claim_batch: int = 256, max_held: int = 20_000,
+                 task_workers: int = 32, history_limit: int = HISTORY_LIMIT, poll_interval: float = 1.0, clock: Callable[[], float] = time.time,
+                 interpreter: Interpreter | None = None) -> None:
+        self.store = store
+        self.integrations = integrations or Integrations()
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{ids.new_uuid()[:8]}"
+        self.lease_seconds = lease_seconds
+        self.claim_batch = claim_batch
+        self.max_held = max_held
+        self.history_limit = history_limit
+        self.poll_interval = poll_interval
+        self.clock = clock
+        self.interpreter = interpreter or Interpreter()
+        self.live: dict[str, Live] = {}
+        self._ready: deque = deque()       # (live, frame)
+        self._timers: list = []            # heap of (due, seq, kind, live, target)
+        self._seq = 0
+        self._dirty: dict[str, Live] = {}
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._completions: queue.SimpleQueue = queue.SimpleQueue()
+        self._wakeup = threading.Event()
+        self._pool = concurrent.futures.ThreadPoolExecutor(task_workers, thread_name_prefix="stepline-task")
+        self._machines: dict[str, StateMachine] = {}
+        self._running = False
+        self._thread: threading.Thread | None = None
+        self._next_claim = 0.0
+        self._next_renew = 0.0
+        self._listener: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def run_in_thread(self) -> threading.Thread:
+        """Start the engine's loop on a thread of its own."""
+        self._running = True
+        self._thread = threading.Thread(target=self._loop, name=f"stepline-engine-{self.owner}", daemon=True)
+        self._thread.start()
+        self._listener = threading.Thread(target=self._listen, name="stepline-listen", daemon=True)
+        self._listener.start()
+        return self._thread
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop after committing what is done; release the leases held (graceful, SIGTERM)."""
+        if not self._running:
+            return
+        self._inbox.put(("shutdown", None, None))
+        self._wakeup.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _listen(self) -> None:
+        """Turn the store's notifications (new work, possibly from other processes) into wakeups."""
+        while self._running:
+            if self.store.wait(1.0):
+                self._next_claim = 0.0
+                self._wakeup.set()
+
+    # ------------------------------------------------------------------ entry points (any thread)
+
+    def start_execution(self, *, state_machine_arn: str, state_machine_name: str, definition: str,
+                        input_text: str, name: str | None = None, role_arn: str | None = None,
+                        parent_arn: str | None = None, version_arn: str | None = None,
+                        alias_arn: str | None = None, trace_header: str | None = None) -> concurrent.futures.Future:
+        """Start a Standard execution; the future gives its stored record once committed, or
+        raises ExecutionAlreadyExists. The definition must be valid (checked by the caller)."""
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        args = dict(state_machine_arn=state_machine_arn, state_machine_name=state_machine_name,
+                    definition=definition, input_text=input_text, name=name or ids.new_uuid(),
+                    role_arn=role_arn, parent_arn=parent_arn, version_arn=version_arn, alias_arn=alias_arn,
+                    trace_header=trace_header)
+        self._inbox.put(("start", args, future))
+        self._wakeup.set()
+        return future
+
+    def stop_execution(self, arn: str, error: str | None = None, cause: str | None = None) -> concurrent.futures.Future:
+        """Abort a running execution; the future gives the record (or None if unknown)."""
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._inbox.put(("stop", (arn, error, cause), future))
+        self._wakeup.set()
+        return future
+
+    # ------------------------------------------------------------------ the loop
+
+    def _loop(self) -> None:
+        try:
+            while True:
+                now = self.clock()
+                if not self._drain_inbox(now):
+                    break
+                self._drain_completions()
+                self._fire_timers()
+                self._advance_ready()
+                if self._dirty:
+                    self._commit()
+                now = self.clock()
+                if now >= self._next_claim and len(self.live) < self.max_held:
+                    self._claim(now)
+                if now >= self._next_renew:
+                    self._renew(now)
+                if self._ready or self._dirty or not self._inbox.empty() or not self._completions.empty():
+                    continue
+                self._sleep(now)
+        except Exception:  # pragma: no cover - a bug: log it loudly, stop holding leases
+            logger.exception("the engine loop crashed")
+            raise
+        finally:
+            self._running = False
+            self._final_commit()
+
+    def _sleep(self, now: float) -> None:
+        until = min(self._next_claim, self._next_renew)
+        if self._timers:
+            until = min(until, self._timers[0][0])
+        self._wakeup.wait(max(0.0, min(until - now, self.poll_interval)))
+        self._wakeup.clear()
+
+    def _drain_inbox(self, now: float) -> bool:
+        while True:
+            try:
+                kind, args, future = self._inbox.get_nowait()
+            except queue.Empty:
+                return True
+            if kind == "shutdown":
+                return False
+            try:
+                if kind == "start":
+                    self._start(args, future, now)
+                elif kind == "stop":
+                    self._stop(*args, future=future, now=now)
+            except Exception as e:  # the caller gets the error, the engine goes on
+                if not future.done():
+                    future.set_exception(e)
+
+    # ------------------------------------------------------------------ starting and stopping
+
+    def _machine(self, definition: str) -> tuple[str, StateMachine]:
+        digest = hashlib.sha256(definition.encode()).hexdigest()
+        machine = self._machines.get(digest)
+        if machine is None:
+            machine = self._machines[digest] = parser.parse(definition)
+            self.store.put_definition(digest, definition)
+        return digest, machine
+
+    def _start(self, a: dict, future: concurrent.futures.Future, now: float) -> None:
+        sm_arn, name, input_text = a["state_machine_arn"], a["name"], a["input_text"]
+        existing = self._find(sm_arn, name)
+        if existing is not None:
+            if existing.status == RUNNING and existing.input == input_text:
+                future.set_result(existing)  # the same start again: idempotent
+            else:
+                future.set_exception(ExecutionAlreadyExists(f"Execution Already Exists: '{existing.arn}'"))
+            return
+        digest, machine = self._machine(a["definition"])
+        region, account = config.region(), config.account()
+        machine_part = sm_arn.split(":")
+        arn = ":".join(machine_part[:5]) + f":execution:{a['state_machine_name']}:{name}"
+        record = ExecutionRecord(
+            arn=arn, name=name, state_machine_arn=sm_arn, state_machine_name=a["state_machine_name"],
+            definition_hash=digest, status=RUNNING, input=input_text,
+            role_arn=a["role_arn"] or f"arn:aws:iam::{account}:role/stepline-execution-role", start_time=now,
+            region=region, account=account, parent_arn=a["parent_arn"], version_arn=a["version_arn"],
+            alias_arn=a["alias_arn"], trace_header=a["trace_header"])
+        live = self._adopt(machine, record, None, new=True)
+        live.waiters.append(future)
+
+    def _find(self, sm_arn: str, name: str) -> ExecutionRecord | None:
+        for live in self.live.values():
+            r = live.record
+            if r.name == name and r.state_machine_arn == sm_arn:
+                return r
+        return self.store.find_execution(sm_arn, name)
+
+    def _stop(self, arn: str, error: str | None, cause: str | None, *, future: concurrent.futures.Future,
+              now: float) -> None:
+        live = self.live.get(arn)
+        if live is None:
+            record = self.store.get_execution(arn)
+            if record is None or record.status != RUNNING:
+                future.set_result(record)
+                return
+            live = self._claim_one(record, now)
+            if live is None:  # held by another engine that is alive: it must stop it
+                future.set_exception(RuntimeError(f"the execution {arn} is held by another engine"))
+                return
+        self.interpreter.stop(live.execution, error, cause, now)
+        live.waiters.append(future)
+        self._dirty[arn] = live
+
+    # ------------------------------------------------------------------ holding executions
+
+    def _adopt(self, machine: StateMachine, record: ExecutionRecord, snapshot: dict | None, *,
+               new: bool) -> Live:
+        """Hold an execution: new, or restored from its row and snapshot."""
+        value = loads(record.input)
+        ex = Execution(machine, arn=record.arn, name=record.name, input=value, input_text=record.input,
+                       role_arn=record.role_arn, state_machine_arn=record.state_machine_arn,
+                       state_machine_name=record.state_machine_name, start_time=record.start_time,
+                       region=record.region, account=record.account, redrive_count=record.redrive_count)
+        live = Live(ex, record, record.event_count, new)
+        self.live[record.arn] = live
+        now = self.clock()
+        if machine.timeout_seconds is not None:
+            self._timer(record.start_time + machine.timeout_seconds, "execution-timeout", live, None)
+        if snapshot is None and record.event_count == 0:
+            self._push(live, self.interpreter.start(ex, record.start_time))
+        elif snapshot is not None:
+            restored = snapshots.load(ex, snapshot, record.event_count)
+            for frame in restored.ready:
+                self._push(live, frame)
+            for frame, due in restored.timers:
+                self._timer(due, "wake", live, frame)
+            for call in restored.tasks:  # a result that was not committed: call again
+                self._dispatch(live, call, now)
+        self._dirty[record.arn] = live
+        return live
+
+    def _push(self, live: Live, frame: Frame) -> None:
+        live.ready += 1
+        self._ready.append((live, frame))
+
+    def _release(self, live: Live) -> None:
+        self.live.pop(live.record.arn, None)
+        live.execution.root = None
+
+    # ------------------------------------------------------------------ running
+
+    def _advance_ready(self) -> None:
+        deadline = time.monotonic() + 0.05  # keep commits flowing while a big execution runs
+        interp = self.interpreter
+        ready = self._ready
+        while ready:
+            live, frame = ready.popleft()
+            live.ready -= 1
+            if live.execution.status != RUNNING or self.live.get(live.record.arn) is not live:
+                continue
+            self._handle(live, interp.advance(frame, self.clock()))
+            self._dirty[live.record.arn] = live
+            if time.monotonic() > deadline:
+                break
+
+    def _handle(self, live: Live, request: Any) -> None:
+        kind = type(request)
+        if request is None or request is FINISHED:
+            return
+        if kind is TaskCall:
+            self._dispatch(live, request, self.clock())
+        elif kind is Spawn:
+            for frame in request.frames:
+                self._push(live, frame)
+        elif kind is Sleep:
+            self._timer(request.until, "wake", live, request.frame)
+        else:  # pragma: no cover
+            raise AssertionError(f"unknown request {request!r}")
+
+    def _dispatch(self, live: Live, call: TaskCall, now: float) -> None:
+        live.inflight += 1
+        if call.timeout is not None:
+            self._timer(call.scheduled_at + call.timeout, "task-timeout", live, call)
+        self._pool.submit(self._run_task, live, call)
+
+    def _run_task(self, live: Live, call: TaskCall) -> None:
+        try:
+            result = self.integrations.invoke(call.resource, call.input, timeout=call.timeout, token=call.token)
+            self._completions.put((live, call, True, result))
+        except TaskFailure as e:
+            self._completions.put((live, call, False, e))
+        except BaseException as e:  # noqa: BLE001 - an integration's bug fails the task, not the engine
+            self._completions.put((live, call, False, TaskFailure("States.TaskFailed", f"{type(e).__name__}: {e}")))
+        self._wakeup.set()
+
+    def _drain_completions(self) -> None:
+        interp = self.interpreter
+        while True:
+            try:
+                live, call, ok, value = self._completions.get_nowait()
+            except queue.Empty:
+                return
+            live.inflight -= 1
+            if self.live.get(live.record.arn) is not live:
+                continue  # released or lost meanwhile: the result is not ours to apply
+            now = self.clock()
+            if ok:
+                request = interp.task_succeeded(call, value[0], now, size=value[1])
+            else:
+                request = interp.task_failed(call, value.error, value.cause, now)
+            self._handle(live, request)
+            self._dirty[live.record.arn] = live
+
+    def _timer(self, due: float, kind: str, live: Live, target: Any) -> None:
+        self._seq += 1
+        live.timers[self._seq] = due
+        heapq.heappush(self._timers, (due, self._seq, kind, live, target))
+
+    def _fire_timers(self) -> None:
+        interp = self.interpreter
+        timers = self._timers
+        while timers and timers[0][0] <= self.clock():
+            _, seq, kind, live, target = heapq.heappop(timers)
+            live.timers.pop(seq, None)
+            if self.live.get(live.record.arn) is not live or live.execution.status != RUNNING:
+                continue
+            now = self.clock()
+            if kind == "wake":
+                self._handle(live, interp.timer_fired(target, now))
+            elif kind == "task-timeout":
+                self._handle(live, interp.task_timed_out(target, now))
+            elif kind == "execution-timeout":
+                interp.time_out(live.execution, now)
+            self._dirty[live.record.arn] = live
+
+    # ------------------------------------------------------------------ committing
+
+    def _commit(self) -> None:
+        now = self.clock()
+        writes = []
+        lives = list(self._dirty.values())
+        self._dirty.clear()
+        for live in lives:
+            writes.append(self._write(live, now))
+        try:
+            result = self.store.commit(writes)
+        except Exception as e:
+            # nothing was written: tell the waiting callers, forget these executions (their
+            # committed state is intact; a claim will pick the running ones up again)
+            logger.error("commit of %d executions failed: %s", len(lives), e)
+            for live in lives:
+                for future in live.waiters:
+                    if not future.done():
+                        future.set_exception(e)
+                live.waiters.clear()
+                self._release(live)
+            return
+        refused = set(result.lost) | set(result.exists)
+        for live in lives:
+            arn = live.record.arn
+            if arn in refused:
+                self._refused(live, arn in result.exists)
+                continue
+            live.committed = len(live.execution.events)
+            live.new = False
+            for future in live.waiters:
+                if not future.done():
+                    future.set_result(live.record)
+            live.waiters.clear()
+            if live.execution.status != RUNNING:
+                self._release(live)
+
+    def _refused(self, live: Live, name_taken: bool) -> None:
+        self._release(live)
+        for future in live.waiters:
+            if not future.done():
+                if name_taken:
+                    future.set_exception(ExecutionAlreadyExists(f"Execution Already Exists: '{live.record.arn}'"))
+                else:
+                    future.set_exception(RuntimeError(f"lost the lease on {live.record.arn}"))
+        live.waiters.clear()
+
+    def _write(self, live: Live, now: float) -> Write:
+        ex, r = live.execution, live.record
+        events = ex.events
+        if len(events) > self.history_limit and ex.status == RUNNING:
+            self.interpreter.fail(ex, errors.RUNTIME, f"The execution reached the maximum number of history events "
+                                                      f"({self.history_limit}).", now)
+        start = live.committed
+        records = [EventRecord(r.arn, i, e[0], e[1], e[2], _details(e[3]))
+                   for i, e in enumerate(events[start:], start + 1)]
+        r.status = ex.status
+        r.event_count = len(events)
+        if ex.status == RUNNING:
+            r.snapshot = dumps(snapshots.dump(ex))
+            r.wake_at = now if (live.inflight or live.ready) else min(live.timers.values(), default=None)
+            r.lease_owner, r.lease_until = self.owner, now + self.lease_seconds
+        else:
+            r.output = dumps(ex.output) if ex.output is not None or ex.status == "SUCCEEDED" else None
+            r.error, r.cause, r.stop_time = ex.error, ex.cause, ex.stop_time
+            r.snapshot = r.wake_at = r.lease_owner = r.lease_until = None
+        return Write(r, new=live.new, events=records, owner=None if live.new else self.owner)
+
+    def _final_commit(self) -> None:
+        """On shutdown: commit what is done, then give the leases back for others to go on."""
+        try:
+            if self._dirty:
+                self._commit()
+            writes = []
+            for live in list(self.live.values()):
+                r = live.record
+                r.lease_owner = r.lease_until = None
+                r.wake_at = self.clock()
+                writes.append(Write(r, owner=self.owner))
+            if writes:
+                self.store.commit(writes)
+                self.store.notify()
+        except Exception:  # pragma: no cover
+            logger.exception("could not release the leases on shutdown")
+        self.live.clear()
+
+    # ------------------------------------------------------------------ claiming work
+
+    def _claim(self, now: float) -> None:
+        self._next_claim = now + self.poll_interval
+        limit = min(self.claim_batch, self.max_held - len(self.live))
+        if limit <= 0:
+            return
+        for record in self.store.claim(self.owner, now, now + self.lease_seconds, limit):
+            self._resume(record)
+        if len(self.live) < self.max_held:
+            due = self.store.next_wake(now)
+            if due is not None:
+                self._next_claim = min(self._next_claim, max(due, now + 0.001))
+
+    def _claim_one(self, record: ExecutionRecord, now: float) -> Live | None:
+        claimed = self.store.claim_arn(self.owner, record.arn, now, now + self.lease_seconds)
+        return self._resume(claimed) if claimed is not None else None
+
+    def _resume(self, record: ExecutionRecord) -> Live | None:
+        if record.status != RUNNING:
+            return None
+        definition = self.store.get_definition(record.definition_hash)
+        if definition is None:
+            logger.error("execution %s: its definition %s is missing", record.arn, record.definition_hash)
+            return None
+        _, machine = self._machine(definition)
+        snapshot = json.loads(record.snapshot) if record.snapshot else None
+        try:
+            return self._adopt(machine, record, snapshot, new=False)
+        except snapshots.SnapshotError as e:
+            logger.error("execution %s cannot be resumed: %s", record.arn, e)
+            return None
+
+    def _renew(self, now: float) -> None:
+        self._next_renew = now + self.lease_seconds / 3
+        held = [arn for arn, live in self.live.items() if not live.new]
+        for arn in self.store.renew(self.owner, held, now + self.lease_seconds):
+            live = self.live.get(arn)
+            if live is not None:
+                logger.warning("lost the lease on %s", arn)
+                self._release(live)
+
+
+def _details(details: dict | None) -> str | None:
+    return None if details is None else dumps(render_details(details))

@@ -1,0 +1,191 @@
+"""The store contract: what the engine and the service need from a database.
+
+Two implementations pass the same contract tests: :mod:`.sqlite` (embedded, one file) and
+:mod:`.postgres` (several engines on several machines). The store knows no ASL: it keeps
+definitions as text, executions as rows (with the engine's working state as an opaque
+``snapshot`` text), history events as rows, and leases that say which engine runs what.
+
+Writes go through :meth:`Store.commit`, one transaction for a whole batch of executions
+(group commit): many transitions, one fsync. An update is *fenced*: it applies only while
+the writing engine still holds the execution's lease, so an engine that lost an execution
+to another cannot overwrite the newer state.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, fields
+from typing import Iterable, Sequence
+
+
+class StoreError(Exception):
+    """The database refused or failed an operation."""
+
+
+class ExecutionExists(StoreError):
+    """An execution with that name already exists for the state machine."""
+
+
+@dataclass(slots=True)
+class ExecutionRecord:
+    """One execution as stored. Times are epoch seconds."""
+
+    arn: str
+    name: str
+    state_machine_arn: str
+    state_machine_name: str
+    definition_hash: str
+    status: str
+    input: str
+    role_arn: str
+    start_time: float
+    type: str = "STANDARD"
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    stop_time: float | None = None
+    region: str = "us-east-1"
+    account: str = "123456789012"
+    redrive_count: int = 0
+    redrive_time: float | None = None
+    parent_arn: str | None = None
+    version_arn: str | None = None
+    alias_arn: str | None = None
+    map_run_arn: str | None = None
+    trace_header: str | None = None
+    event_count: int = 0
+    snapshot: str | None = None
+    wake_at: float | None = None
+    lease_owner: str | None = None
+    lease_until: float | None = None
+
+
+COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ExecutionRecord))
+
+#: what a commit may change on an existing execution
+MUTABLE = ("status", "output", "error", "cause", "stop_time", "redrive_count", "redrive_time", "event_count",
+           "snapshot", "wake_at", "lease_owner", "lease_until")
+
+
+@dataclass(slots=True)
+class EventRecord:
+    execution_arn: str
+    id: int
+    type: str
+    previous_id: int
+    timestamp: float
+    details: str | None  # JSON text of the <type>EventDetails object, or None
+
+
+@dataclass(slots=True)
+class Write:
+    """One execution's part of a commit: its row, inserted (``new``) or updated (the
+    :data:`MUTABLE` columns), and the events appended since the last commit. An update with
+    an ``owner`` applies only while that engine holds the lease (see the module doc)."""
+
+    record: ExecutionRecord
+    new: bool = False
+    events: Sequence[EventRecord] = ()
+    owner: str | None = None
+
+
+@dataclass(slots=True)
+class CommitResult:
+    lost: list[str]                # updates refused: the lease belongs to another engine now
+    exists: list[str]              # inserts refused: the name was taken
+
+
+class Store(abc.ABC):
+    """The contract. Every method is safe to call from any thread."""
+
+    dialect: str
+
+    # -- schema -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def migrate(self) -> int:
+        """Bring the schema to the latest version; returns it."""
+
+    @abc.abstractmethod
+    def schema_version(self) -> int: ...
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    # -- definitions --------------------------------------------------------------
+
+    @abc.abstractmethod
+    def put_definition(self, hash: str, body: str) -> None:
+        """Keep a definition's text under its hash (idempotent)."""
+
+    @abc.abstractmethod
+    def get_definition(self, hash: str) -> str | None: ...
+
+    # -- writes -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def commit(self, writes: Iterable[Write]) -> CommitResult:
+        """Apply every write in one transaction: all of them or, on error, none."""
+
+    # -- reads --------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def get_execution(self, arn: str) -> ExecutionRecord | None: ...
+
+    @abc.abstractmethod
+    def find_execution(self, state_machine_arn: str, name: str) -> ExecutionRecord | None: ...
+
+    @abc.abstractmethod
+    def list_executions(self, *, state_machine_arn: str | None = None, status: str | None = None,
+                        map_run_arn: str | None = None, redriven: bool | None = None, limit: int = 100,
+                        after: tuple[float, str] | None = None) -> list[ExecutionRecord]:
+        """Newest first; ``after`` is the (start_time, arn) of the last row of the previous page."""
+
+    @abc.abstractmethod
+    def get_events(self, arn: str, *, after: int = 0, limit: int | None = None,
+                   reverse: bool = False) -> list[EventRecord]:
+        """Events by id: ascending after id ``after``, or descending below it when ``reverse``
+        (``after`` 0 then means from the last)."""
+
+    # -- the engine's work --------------------------------------------------------
+
+    @abc.abstractmethod
+    def claim(self, owner: str, now: float, lease_until: float, limit: int) -> list[ExecutionRecord]:
+        """Take up to ``limit`` executions that are due (``wake_at <= now``) and not held by a
+        live lease, for ``owner`` until ``lease_until``; oldest due first."""
+
+    @abc.abstractmethod
+    def claim_arn(self, owner: str, arn: str, now: float, lease_until: float) -> ExecutionRecord | None:
+        """Take one execution, due or not, if no live lease holds it (to stop or redrive it)."""
+
+    @abc.abstractmethod
+    def renew(self, owner: str, arns: Sequence[str], lease_until: float) -> list[str]:
+        """Extend the leases still held; returns the arns whose lease was lost."""
+
+    @abc.abstractmethod
+    def next_wake(self, now: float) -> float | None:
+        """The earliest ``wake_at`` of an execution no live lease holds (None: nothing)."""
+
+    def notify(self) -> None:
+        """Tell waiting engines that new work may be due (PostgreSQL: NOTIFY)."""
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for a notification; True if one came."""
+        return False
+
+    # -- retention ----------------------------------------------------------------
+
+    @abc.abstractmethod
+    def delete_closed_before(self, cutoff: float, limit: int = 1000) -> int:
+        """Delete closed executions (and their events) that stopped before ``cutoff``."""
+
+
+def open_store(url: str) -> Store:
+    """A store from a URL: ``postgresql://...``, ``sqlite:///path``, or a plain file path."""
+    if url.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStore
+        return PostgresStore(url)
+    from .sqlite import SqliteStore
+    path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else url[len("sqlite://"):] \
+        if url.startswith("sqlite://") else url
+    return SqliteStore(path)

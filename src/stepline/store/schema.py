@@ -1,0 +1,64 @@
+"""The schema, as numbered migrations: every SQL statement that creates or changes it.
+
+The same statements run on SQLite and PostgreSQL (``DOUBLE PRECISION`` is REAL to SQLite).
+A database records its version in ``stepline_schema``; ``migrate`` applies the missing
+migrations in order, each in its own transaction. Never edit a released migration: add one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (1, "executions, their history, and the definitions they run", [
+        """CREATE TABLE definitions (
+            hash TEXT PRIMARY KEY,
+            body TEXT NOT NULL
+        )""",
+        """CREATE TABLE executions (
+            arn TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            state_machine_arn TEXT NOT NULL,
+            state_machine_name TEXT NOT NULL,
+            definition_hash TEXT NOT NULL REFERENCES definitions (hash),
+            status TEXT NOT NULL,
+            input TEXT NOT NULL,
+            role_arn TEXT NOT NULL,
+            start_time DOUBLE PRECISION NOT NULL,
+            type TEXT NOT NULL DEFAULT 'STANDARD',
+            output TEXT,
+            error TEXT,
+            cause TEXT,
+            stop_time DOUBLE PRECISION,
+            region TEXT NOT NULL,
+            account TEXT NOT NULL,
+            redrive_count INTEGER NOT NULL DEFAULT 0,
+            redrive_time DOUBLE PRECISION,
+            parent_arn TEXT,
+            version_arn TEXT,
+            alias_arn TEXT,
+            map_run_arn TEXT,
+            trace_header TEXT,
+            event_count INTEGER NOT NULL DEFAULT 0,
+            snapshot TEXT,
+            wake_at DOUBLE PRECISION,
+            lease_owner TEXT,
+            lease_until DOUBLE PRECISION,
+            UNIQUE (state_machine_arn, name)
+        )""",
+        "CREATE INDEX executions_due ON executions (wake_at) WHERE wake_at IS NOT NULL",
+        "CREATE INDEX executions_by_machine ON executions (state_machine_arn, start_time)",
+        "CREATE INDEX executions_closed ON executions (stop_time) WHERE stop_time IS NOT NULL",
+        """CREATE TABLE events (
+            execution_arn TEXT NOT NULL,
+            id INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            previous_id INTEGER NOT NULL,
+            timestamp DOUBLE PRECISION NOT NULL,
+            details TEXT,
+            PRIMARY KEY (execution_arn, id)
+        )""",
+    ]),
+]
+
+LATEST = MIGRATIONS[-1][0]
+
+CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS stepline_schema (version INTEGER NOT NULL)"

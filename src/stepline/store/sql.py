@@ -1,0 +1,219 @@
+"""The SQL both stores share. Subclasses provide connections and a few dialect differences.
+
+Statements are written with ``?`` placeholders; :attr:`SqlStore.placeholder` rewrites them
+for drivers that use ``%s``.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+from typing import Any, Iterable, Iterator, Sequence
+
+from .base import COLUMNS, MUTABLE, CommitResult, EventRecord, ExecutionRecord, Store, Write
+from .schema import CREATE_VERSION_TABLE, LATEST, MIGRATIONS
+
+_SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM executions"
+_INSERT = (f"INSERT INTO executions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
+           "ON CONFLICT DO NOTHING")
+_UPDATE = f"UPDATE executions SET {', '.join(c + ' = ?' for c in MUTABLE)} WHERE arn = ?"
+_UPDATE_FENCED = _UPDATE + " AND lease_owner = ?"
+_INSERT_EVENT = "INSERT INTO events (execution_arn, id, type, previous_id, timestamp, details) VALUES (?, ?, ?, ?, ?, ?)"
+
+
+class SqlStore(Store):
+    placeholder = "?"
+    #: appended to the subquery that picks due executions (PostgreSQL: FOR UPDATE SKIP LOCKED)
+    claim_lock = ""
+
+    # -- connections (subclasses) ---------------------------------------------------
+
+    @abc.abstractmethod
+    def _reader(self) -> Any:
+        """A connection for reads in this thread."""
+
+    @abc.abstractmethod
+    def _writing(self) -> contextlib.AbstractContextManager[Any]:
+        """A cursor inside a write transaction, committed on exit (rolled back on error)."""
+
+    def _sql(self, text: str) -> str:
+        return text if self.placeholder == "?" else text.replace("?", self.placeholder)
+
+    def _query(self, text: str, params: Sequence[Any] = ()) -> list[tuple]:
+        conn = self._reader()
+        cur = conn.execute(self._sql(text), params)
+        rows = cur.fetchall()
+        self._end_read(conn)
+        return rows
+
+    def _end_read(self, conn: Any) -> None:
+        """Readers do not keep transactions open (PostgreSQL: end the implicit one)."""
+
+    # -- schema -----------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        with self._writing() as cur:
+            cur.execute(CREATE_VERSION_TABLE)
+            cur.execute("SELECT version FROM stepline_schema")
+            row = cur.fetchone()
+        return row[0] if row else 0
+
+    def migrate(self, target: int | None = None) -> int:
+        target = LATEST if target is None else target
+        current = self.schema_version()
+        for version, _, statements in MIGRATIONS:
+            if current < version <= target:
+                with self._writing() as cur:
+                    for statement in statements:
+                        cur.execute(statement)
+                    cur.execute("DELETE FROM stepline_schema")
+                    cur.execute(self._sql("INSERT INTO stepline_schema (version) VALUES (?)"), (version,))
+                current = version
+        return current
+
+    # -- definitions --------------------------------------------------------------------
+
+    def put_definition(self, hash: str, body: str) -> None:
+        with self._writing() as cur:
+            cur.execute(self._sql("INSERT INTO definitions (hash, body) VALUES (?, ?) ON CONFLICT DO NOTHING"),
+                        (hash, body))
+
+    def get_definition(self, hash: str) -> str | None:
+        rows = self._query("SELECT body FROM definitions WHERE hash = ?", (hash,))
+        return rows[0][0] if rows else None
+
+    # -- writes -------------------------------------------------------------------------
+
+    def commit(self, writes: Iterable[Write]) -> CommitResult:
+        result = CommitResult(lost=[], exists=[])
+        insert, update, fenced, insert_event = (self._sql(_INSERT), self._sql(_UPDATE), self._sql(_UPDATE_FENCED),
+                                                self._sql(_INSERT_EVENT))
+        with self._writing() as cur:
+            events: list[tuple] = []
+            for w in writes:
+                r = w.record
+                if w.new:
+                    cur.execute(insert, _values(r))
+                    if cur.rowcount != 1:
+                        result.exists.append(r.arn)
+                        continue
+                else:
+                    values = [getattr(r, c) for c in MUTABLE]
+                    values.append(r.arn)
+                    if w.owner is not None:
+                        values.append(w.owner)
+                        cur.execute(fenced, values)
+                    else:
+                        cur.execute(update, values)
+                    if cur.rowcount != 1:
+                        result.lost.append(r.arn)
+                        continue
+                events.extend((e.execution_arn, e.id, e.type, e.previous_id, e.timestamp, e.details)
+                              for e in w.events)
+            if events:
+                cur.executemany(insert_event, events)
+        return result
+
+    # -- reads --------------------------------------------------------------------------
+
+    def get_execution(self, arn: str) -> ExecutionRecord | None:
+        rows = self._query(_SELECT + " WHERE arn = ?", (arn,))
+        return ExecutionRecord(*rows[0]) if rows else None
+
+    def find_execution(self, state_machine_arn: str, name: str) -> ExecutionRecord | None:
+        rows = self._query(_SELECT + " WHERE state_machine_arn = ? AND name = ?", (state_machine_arn, name))
+        return ExecutionRecord(*rows[0]) if rows else None
+
+    def list_executions(self, *, state_machine_arn: str | None = None, status: str | None = None,
+                        map_run_arn: str | None = None, redriven: bool | None = None, limit: int = 100,
+                        after: tuple[float, str] | None = None) -> list[ExecutionRecord]:
+        where, params = [], []
+        if state_machine_arn is not None:
+            where.append("state_machine_arn = ?")
+            params.append(state_machine_arn)
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if map_run_arn is not None:
+            where.append("map_run_arn = ?")
+            params.append(map_run_arn)
+        if redriven is not None:
+            where.append("redrive_count > 0" if redriven else "redrive_count = 0")
+        if after is not None:
+            where.append("(start_time < ? OR (start_time = ? AND arn < ?))")
+            params += [after[0], after[0], after[1]]
+        sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + \
+            " ORDER BY start_time DESC, arn DESC LIMIT ?"
+        params.append(limit)
+        return [ExecutionRecord(*row) for row in self._query(sql, params)]
+
+    def get_events(self, arn: str, *, after: int = 0, limit: int | None = None,
+                   reverse: bool = False) -> list[EventRecord]:
+        cols = "SELECT execution_arn, id, type, previous_id, timestamp, details FROM events WHERE execution_arn = ?"
+        if reverse:
+            sql = cols + (" AND id < ?" if after else "") + " ORDER BY id DESC"
+        else:
+            sql = cols + " AND id > ? ORDER BY id"
+        params: list[Any] = [arn] + ([after] if after or not reverse else [])
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [EventRecord(*row) for row in self._query(sql, params)]
+
+    # -- the engine's work --------------------------------------------------------------
+
+    def claim(self, owner: str, now: float, lease_until: float, limit: int) -> list[ExecutionRecord]:
+        sql = (f"UPDATE executions SET lease_owner = ?, lease_until = ? WHERE arn IN ("
+               f"SELECT arn FROM executions WHERE wake_at <= ? AND (lease_owner IS NULL OR lease_until < ?) "
+               f"ORDER BY wake_at LIMIT ?{self.claim_lock}) RETURNING {', '.join(COLUMNS)}")
+        with self._writing() as cur:
+            cur.execute(self._sql(sql), (owner, lease_until, now, now, limit))
+            rows = cur.fetchall()
+        return [ExecutionRecord(*row) for row in rows]
+
+    def claim_arn(self, owner: str, arn: str, now: float, lease_until: float) -> ExecutionRecord | None:
+        sql = (f"UPDATE executions SET lease_owner = ?, lease_until = ? WHERE arn = ? "
+               f"AND (lease_owner IS NULL OR lease_until < ? OR lease_owner = ?) RETURNING {', '.join(COLUMNS)}")
+        with self._writing() as cur:
+            cur.execute(self._sql(sql), (owner, lease_until, arn, now, owner))
+            rows = cur.fetchall()
+        return ExecutionRecord(*rows[0]) if rows else None
+
+    def renew(self, owner: str, arns: Sequence[str], lease_until: float) -> list[str]:
+        if not arns:
+            return []
+        held: set[str] = set()
+        with self._writing() as cur:
+            for chunk in _chunks(list(arns), 500):
+                marks = ", ".join("?" for _ in chunk)
+                cur.execute(self._sql(f"UPDATE executions SET lease_until = ? WHERE lease_owner = ? AND arn IN ({marks}) "
+                                      "RETURNING arn"), [lease_until, owner, *chunk])
+                held.update(row[0] for row in cur.fetchall())
+        return [a for a in arns if a not in held]
+
+    def next_wake(self, now: float) -> float | None:
+        rows = self._query("SELECT MIN(wake_at) FROM executions WHERE wake_at IS NOT NULL "
+                           "AND (lease_owner IS NULL OR lease_until < ?)", (now,))
+        return rows[0][0] if rows else None
+
+    # -- retention ----------------------------------------------------------------------
+
+    def delete_closed_before(self, cutoff: float, limit: int = 1000) -> int:
+        with self._writing() as cur:
+            cur.execute(self._sql("SELECT arn FROM executions WHERE stop_time < ? AND status <> 'RUNNING' LIMIT ?"),
+                        (cutoff, limit))
+            arns = [row[0] for row in cur.fetchall()]
+            for chunk in _chunks(arns, 500):
+                marks = ", ".join("?" for _ in chunk)
+                cur.execute(self._sql(f"DELETE FROM events WHERE execution_arn IN ({marks})"), chunk)
+                cur.execute(self._sql(f"DELETE FROM executions WHERE arn IN ({marks})"), chunk)
+        return len(arns)
+
+
+def _values(r: ExecutionRecord) -> tuple:
+    return tuple(getattr(r, c) for c in COLUMNS)
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
