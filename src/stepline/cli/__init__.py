@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 from ..asl import parser
 from ..asl.errors import DefinitionError
@@ -58,7 +58,20 @@ def _arguments() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="validate a definition and print the diagnostics as JSON")
     validate.add_argument("definition", help="the state machine definition (a file, or - for stdin)")
     validate.set_defaults(command=_validate)
+
+    worker = sub.add_parser("worker", help="run an engine on a database shared with other engines")
+    worker.add_argument("--db", required=True, help="postgresql://... (or a SQLite file)")
+    _engine_options(worker)
+    worker.set_defaults(command=_worker)
     return ap
+
+
+def _engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--functions", action="append", default=[], metavar="MODULE_OR_PATH",
+                   help="Python functions to serve Lambda ARNs (a module name or a .py file); repeatable")
+    p.add_argument("--lease-seconds", type=float, default=30.0,
+                   help="how long an engine holds an execution between renewals (default 30)")
+    p.add_argument("--task-workers", type=int, default=32, help="tasks run at once by this process (default 32)")
 
 
 def _read_bytes(spec: str, what: str) -> bytes:
@@ -105,12 +118,7 @@ def run_once(machine: parser.StateMachine, input_text: str, *, functions: Sequen
         value = json.loads(input_text)
     except ValueError as e:
         raise UsageError(f"the input is not valid JSON: {e}") from None
-    registry = Functions()
-    for spec in functions:
-        try:
-            registry.load(spec)
-        except Exception as e:  # an import error in user code is a bad call, not a crash
-            raise UsageError(f"cannot load functions from {spec}: {type(e).__name__}: {e}") from None
+    registry = _functions(functions)
     execution = new_execution(machine, value, input_text=input_text, name=name)
     LocalRunner(execution, Integrations(registry), virtual_time=virtual_time).run()
     out = {"status": execution.status, "output": execution.output, "error": execution.error,
@@ -118,6 +126,51 @@ def run_once(machine: parser.StateMachine, input_text: str, *, functions: Sequen
     if history:
         out["history"] = execution.history
     return out
+
+
+def _functions(specs: Sequence[str]) -> Functions:
+    registry = Functions()
+    for spec in specs:
+        try:
+            registry.load(spec)
+        except Exception as e:  # an import error in user code is a bad call, not a crash
+            raise UsageError(f"cannot load functions from {spec}: {type(e).__name__}: {e}") from None
+    return registry
+
+
+def _open_store(url: str) -> Any:
+    from ..store import StoreError, open_store
+    try:
+        store = open_store(url)
+        store.migrate()
+    except StoreError as e:
+        raise UsageError(str(e)) from None
+    return store
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """An engine only: claims due executions from the database and runs them until SIGTERM."""
+    from ..engine.durable import Engine
+    store = _open_store(args.db)
+    engine = Engine(store, Integrations(_functions(args.functions)), lease_seconds=args.lease_seconds,
+                    task_workers=args.task_workers)
+    thread = engine.run_in_thread()
+    print(f"stepline worker {engine.owner} running executions from {args.db}", file=sys.stderr, flush=True)
+    _until_signalled(thread)
+    engine.shutdown()
+    store.close()
+    return EXIT_OK
+
+
+def _until_signalled(thread: Any) -> None:
+    """Block until SIGTERM/SIGINT (or the thread ends)."""
+    import signal
+    import threading
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.is_set() and thread.is_alive():
+        stop.wait(0.5)
 
 
 def _validate(args: argparse.Namespace) -> int:

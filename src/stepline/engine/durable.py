@@ -28,7 +28,7 @@ import time
 from collections import deque
 from typing import Any, Callable
 
-from .. import config, ids
+from .. import ids
 from ..asl import errors, parser
 from ..asl.model import StateMachine
 from ..asl.values import dumps, loads
@@ -222,15 +222,7 @@ class Engine:
                 future.set_exception(ExecutionAlreadyExists(f"Execution Already Exists: '{existing.arn}'"))
             return
         digest, machine = self._machine(a["definition"])
-        region, account = config.region(), config.account()
-        machine_part = sm_arn.split(":")
-        arn = ":".join(machine_part[:5]) + f":execution:{a['state_machine_name']}:{name}"
-        record = ExecutionRecord(
-            arn=arn, name=name, state_machine_arn=sm_arn, state_machine_name=a["state_machine_name"],
-            definition_hash=digest, status=RUNNING, input=input_text,
-            role_arn=a["role_arn"] or f"arn:aws:iam::{account}:role/stepline-execution-role", start_time=now,
-            region=region, account=account, parent_arn=a["parent_arn"], version_arn=a["version_arn"],
-            alias_arn=a["alias_arn"], trace_header=a["trace_header"])
+        record = new_record(digest=digest, now=now, **a)
         live = self._adopt(machine, record, None, new=True)
         live.waiters.append(future)
 
@@ -506,6 +498,34 @@ class Engine:
             if live is not None:
                 logger.warning("lost the lease on %s", arn)
                 self._release(live)
+
+
+def new_record(*, state_machine_arn: str, state_machine_name: str, name: str, input_text: str, digest: str,
+               now: float, role_arn: str | None = None, parent_arn: str | None = None, version_arn: str | None = None,
+               alias_arn: str | None = None, trace_header: str | None = None, **_: Any) -> ExecutionRecord:
+    """The row of a new RUNNING execution (its ARN made from the state machine's)."""
+    parts = state_machine_arn.split(":")
+    region, account = parts[3], parts[4]
+    return ExecutionRecord(
+        arn=":".join(parts[:5]) + f":execution:{state_machine_name}:{name}", name=name,
+        state_machine_arn=state_machine_arn, state_machine_name=state_machine_name, definition_hash=digest,
+        status=RUNNING, input=input_text, role_arn=role_arn or f"arn:aws:iam::{account}:role/stepline-execution-role",
+        start_time=now, region=region, account=account, parent_arn=parent_arn, version_arn=version_arn,
+        alias_arn=alias_arn, trace_header=trace_header)
+
+
+def enqueue(store: Store, *, definition: str, now: float | None = None, **fields: Any) -> ExecutionRecord:
+    """Put a new execution in the store for any engine to claim and run (no engine needed
+    here: a queue). Raises ExecutionExists when the name is taken."""
+    digest = hashlib.sha256(definition.encode()).hexdigest()
+    store.put_definition(digest, definition)
+    now = time.time() if now is None else now
+    record = new_record(digest=digest, now=now, **fields)
+    record.wake_at = now
+    if store.commit([Write(record, new=True)]).exists:
+        raise ExecutionAlreadyExists(f"Execution Already Exists: '{record.arn}'")
+    store.notify()
+    return record
 
 
 def _details(details: dict | None) -> str | None:
