@@ -48,6 +48,37 @@ class ExecutionAlreadyExists(ExecutionExists):
     """An execution of that name exists (closed, or running with another input)."""
 
 
+class ExecutionDoesNotExist(LookupError):
+    """No execution has that ARN."""
+
+
+class ExecutionNotRedrivable(ValueError):
+    """The execution cannot be redriven (the message says why)."""
+
+
+REDRIVE_PERIOD = 14 * 24 * 3600
+MAX_REDRIVES = 1000
+
+
+def redrive_status(record: ExecutionRecord, now: float, history_limit: int = HISTORY_LIMIT) -> tuple[str, str | None]:
+    """(REDRIVABLE | NOT_REDRIVABLE, reason) as DescribeExecution reports it (AWS's wording)."""
+    if record.status == RUNNING:
+        return "NOT_REDRIVABLE", "Execution is RUNNING and cannot be redriven."
+    if record.status == "SUCCEEDED":
+        return "NOT_REDRIVABLE", "Execution is SUCCEEDED and cannot be redriven."
+    if record.type != "STANDARD":
+        return "NOT_REDRIVABLE", "Execution of an EXPRESS state machine cannot be redriven."
+    if record.snapshot is None:
+        return "NOT_REDRIVABLE", "Execution was started before the launch of RedriveExecution."
+    if record.event_count >= history_limit - 1:
+        return "NOT_REDRIVABLE", "Execution history event limit exceeded."
+    if record.redrive_count >= MAX_REDRIVES:
+        return "NOT_REDRIVABLE", "Execution redrive limit exceeded."
+    if record.stop_time is not None and now - record.stop_time > REDRIVE_PERIOD:
+        return "NOT_REDRIVABLE", "Execution redrivable period exceeded."
+    return "REDRIVABLE", None
+
+
 class Live:
     """An execution this engine holds: the interpreter's execution and its stored row."""
 
@@ -117,12 +148,22 @@ class Engine:
         self._wakeup.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        self._running = False
+        if self._listener is not None:
+            self._listener.join(timeout)
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _listen(self) -> None:
         """Turn the store's notifications (new work, possibly from other processes) into wakeups."""
         while self._running:
-            if self.store.wait(1.0):
+            try:
+                notified = self.store.wait(0.5)
+            except Exception as e:  # the database went away for a moment: the loop polls anyway
+                if self._running:
+                    logger.warning("waiting for notifications failed: %s", e)
+                    time.sleep(0.5)
+                continue
+            if notified:
                 self._next_claim = 0.0
                 self._wakeup.set()
 
@@ -140,6 +181,14 @@ class Engine:
                     role_arn=role_arn, parent_arn=parent_arn, version_arn=version_arn, alias_arn=alias_arn,
                     trace_header=trace_header)
         self._inbox.put(("start", args, future))
+        self._wakeup.set()
+        return future
+
+    def redrive_execution(self, arn: str) -> concurrent.futures.Future:
+        """RedriveExecution: the future gives the record once the redrive is committed, or
+        raises ExecutionDoesNotExist / ExecutionNotRedrivable."""
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._inbox.put(("redrive", arn, future))
         self._wakeup.set()
         return future
 
@@ -198,6 +247,8 @@ class Engine:
                     self._start(args, future, now)
                 elif kind == "stop":
                     self._stop(*args, future=future, now=now)
+                elif kind == "redrive":
+                    self._redrive(args, future, now)
             except Exception as e:  # the caller gets the error, the engine goes on
                 if not future.done():
                     future.set_exception(e)
@@ -249,22 +300,48 @@ class Engine:
         live.waiters.append(future)
         self._dirty[arn] = live
 
+    def _redrive(self, arn: str, future: concurrent.futures.Future, now: float) -> None:
+        record = self.live[arn].record if arn in self.live else self.store.get_execution(arn)
+        if record is None:
+            raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
+        status, reason = redrive_status(record, now, self.history_limit)
+        if status != "REDRIVABLE":
+            raise ExecutionNotRedrivable(reason)
+        claimed = self.store.claim_arn(self.owner, arn, now, now + self.lease_seconds)
+        if claimed is None:
+            raise ExecutionNotRedrivable("Execution is being redriven already.")
+        definition = self.store.get_definition(claimed.definition_hash)
+        if definition is None:
+            raise ExecutionNotRedrivable("Execution's definition is missing.")
+        _, machine = self._machine(definition)
+        live = self._adopt(machine, claimed, json.loads(claimed.snapshot or "null"), new=False, redrive=True)
+        live.waiters.append(future)
+
     # ------------------------------------------------------------------ holding executions
 
     def _adopt(self, machine: StateMachine, record: ExecutionRecord, snapshot: dict | None, *,
-               new: bool) -> Live:
-        """Hold an execution: new, or restored from its row and snapshot."""
+               new: bool, redrive: bool = False) -> Live:
+        """Hold an execution: new, restored from its row and snapshot, or redriven."""
         value = loads(record.input)
         ex = Execution(machine, arn=record.arn, name=record.name, input=value, input_text=record.input,
                        role_arn=record.role_arn, state_machine_arn=record.state_machine_arn,
                        state_machine_name=record.state_machine_name, start_time=record.start_time,
                        region=record.region, account=record.account, redrive_count=record.redrive_count)
+        ex.redrive_time = record.redrive_time
         live = Live(ex, record, record.event_count, new)
         self.live[record.arn] = live
         now = self.clock()
+        if redrive:
+            snapshots.load(ex, snapshot, record.event_count)  # type: ignore[arg-type]
+            self._push(live, self.interpreter.redrive(ex, now))
+            record.status, record.redrive_count, record.redrive_time = RUNNING, ex.redrive_count, now
+            record.output = record.error = record.cause = record.stop_time = None
+        started = record.redrive_time or record.start_time  # a redriven execution's clock starts again
         if machine.timeout_seconds is not None:
-            self._timer(record.start_time + machine.timeout_seconds, "execution-timeout", live, None)
-        if snapshot is None and record.event_count == 0:
+            self._timer(started + machine.timeout_seconds, "execution-timeout", live, None)
+        if redrive:
+            pass
+        elif snapshot is None and record.event_count == 0:
             self._push(live, self.interpreter.start(ex, record.start_time))
         elif snapshot is not None:
             restored = snapshots.load(ex, snapshot, record.event_count)
@@ -281,6 +358,10 @@ class Engine:
         live.ready += 1
         self._ready.append((live, frame))
 
+    def _holds(self, live: Live) -> bool:
+        """Whether ``live`` is still the execution this engine runs (not released or lost)."""
+        return self.live.get(live.record.arn) is live
+
     def _release(self, live: Live) -> None:
         self.live.pop(live.record.arn, None)
         live.execution.root = None
@@ -294,7 +375,7 @@ class Engine:
         while ready:
             live, frame = ready.popleft()
             live.ready -= 1
-            if live.execution.status != RUNNING or self.live.get(live.record.arn) is not live:
+            if live.execution.status != RUNNING or not self._holds(live):
                 continue
             self._handle(live, interp.advance(frame, self.clock()))
             self._dirty[live.record.arn] = live
@@ -339,7 +420,7 @@ class Engine:
             except queue.Empty:
                 return
             live.inflight -= 1
-            if self.live.get(live.record.arn) is not live:
+            if not self._holds(live):
                 continue  # released or lost meanwhile: the result is not ours to apply
             now = self.clock()
             if ok:
@@ -360,7 +441,7 @@ class Engine:
         while timers and timers[0][0] <= self.clock():
             _, seq, kind, live, target = heapq.heappop(timers)
             live.timers.pop(seq, None)
-            if self.live.get(live.record.arn) is not live or live.execution.status != RUNNING:
+            if not self._holds(live) or live.execution.status != RUNNING:
                 continue
             now = self.clock()
             if kind == "wake":
@@ -436,7 +517,9 @@ class Engine:
         else:
             r.output = dumps(ex.output) if ex.output is not None or ex.status == "SUCCEEDED" else None
             r.error, r.cause, r.stop_time = ex.error, ex.cause, ex.stop_time
-            r.snapshot = r.wake_at = r.lease_owner = r.lease_until = None
+            # an unsuccessful execution keeps where it stopped, for RedriveExecution
+            r.snapshot = None if ex.status == "SUCCEEDED" else dumps(snapshots.dump(ex, redrive=True))
+            r.wake_at = r.lease_owner = r.lease_until = None
         return Write(r, new=live.new, events=records, owner=None if live.new else self.owner)
 
     def _final_commit(self) -> None:

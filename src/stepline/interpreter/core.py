@@ -30,7 +30,7 @@ from . import io
 from .fanout import FanOut
 from .frames import (
     ABORTED, ACT, DONE, ENTER, FAILED, FINISHED, RUNNING, START, SUCCEEDED, TIMED_OUT, WAITING,
-    Execution, Frame, Sleep, TaskCall,
+    Execution, Frame, Sleep, Spawn, TaskCall,
 )
 from .tasks import Tasks
 
@@ -44,8 +44,10 @@ class Interpreter:
 
     def __init__(self, *, payload_limit: int = PAYLOAD_LIMIT,
                  new_token: Callable[[], str] | None = None,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, transitions_per_advance: int = 2000) -> None:
         self.payload_limit = payload_limit
+        #: an advance hands control back after this many states (a Spawn of the same frame)
+        self.transitions_per_advance = transitions_per_advance
         self.new_token = new_token or ids.new_token
         self.rng = rng or random.Random()
         self.tasks = Tasks(self)
@@ -78,11 +80,15 @@ class Interpreter:
         if frame.execution.status != RUNNING:
             return None
         handlers: dict[str, Any] = self._handlers
+        budget = self.transitions_per_advance
         while True:
             phase = frame.phase
             if phase == DONE:
                 return None
             st = frame.program.states[frame.state]
+            budget -= 1
+            if budget < 0:  # let the engine commit, check limits, serve others; then go on
+                return Spawn([frame])
             if phase == ENTER or phase == START:  # enter the state (inlined: once per transition)
                 if phase == START:
                     self.fanout.child_started(frame, now)
@@ -393,6 +399,23 @@ class Interpreter:
     def stop(self, execution: Execution, error: str | None, cause: str | None, now: float) -> None:
         """StopExecution: ABORTED, with ExecutionAborted as the last event."""
         self._close(execution, ev.EXECUTION_ABORTED, ABORTED, error, cause, now)
+
+    def redrive(self, execution: Execution, now: float) -> Frame:
+        """RedriveExecution: ``execution`` (restored from its redrive snapshot) runs again from
+        the states where it stopped. Records ExecutionRedriven; returns the frame to advance."""
+        root = execution.root
+        if root is None:
+            raise ValueError("nothing to redrive: the execution has no saved state")
+        execution.redrive_count += 1
+        execution.redrive_time = now
+        execution.status, execution.output, execution.error, execution.cause = RUNNING, None, None, None
+        execution.stop_time = None
+        execution._ctx_execution = None  # $$.Execution.RedriveCount/RedriveTime change
+        log = execution.events
+        log.append((ev.EXECUTION_REDRIVEN, len(log), now, {"redriveCount": execution.redrive_count}))
+        root.last = len(log)
+        root.phase = ENTER
+        return root
 
     def fail(self, execution: Execution, error: str, cause: str | None, now: float) -> None:
         """Fail the execution from outside its states (e.g. its history grew past the limit)."""

@@ -46,10 +46,42 @@ class FanOut:
         size = size_in_bytes(branch_input)
         children = [Frame(frame.execution, branch, branch_input, outer=frame, group=group, index=i, log=log,
                           last=frame.last, size=size) for i, branch in enumerate(st.branches)]
-        group.active = dict(enumerate(children))
+        if frame.redrive is not None:  # a redrive: keep what succeeded, go on from where the rest stopped
+            children = self._redriven(frame, group, children)
+        group.active = {c.index: c for c in children}
         frame.child_group = group
         frame.phase = WAITING
+        if not children:
+            return self._parallel_done(frame, st, group, now)
         return Spawn(children)
+
+    def _redriven(self, frame: Frame, group: Group, fresh: list[Frame]) -> list[Frame]:
+        """The children a redrive runs: none of those that succeeded (their results are kept),
+        the failed or aborted ones from the state where they stopped, the rest anew."""
+        old = frame.redrive
+        assert old is not None
+        frame.redrive = None
+        out = []
+        for child in fresh:
+            i = child.index
+            if i in old.done:
+                group.results[i] = old.results[i]
+                group.done.add(i)
+                group.finished += 1
+                group.running -= 1
+            elif i in old.stopped:
+                resumed = old.stopped[i]
+                resumed.group, resumed.outer = group, None if group.distributed else frame
+                resumed.last = frame.last
+                out.append(resumed)
+            else:
+                out.append(child)
+        return out
+
+    def _parallel_done(self, parent: Frame, st: Any, group: Group, now: float) -> Any:
+        group.closed = True
+        parent.log.append(("ParallelStateSucceeded", parent.last, now, None))
+        return self._resume(parent, st, group, now)
 
     # ------------------------------------------------------------------ Map
 
@@ -83,10 +115,28 @@ class FanOut:
             frame.last = group.cursor = len(log)
         frame.child_group = group
         frame.phase = WAITING
-        if n == 0:
+        if frame.redrive is not None:
+            self._redrive_map(frame, group)
+        todo = n - group.finished
+        if todo == 0:
             return self._map_succeeded(frame, st, group, now)
-        batch = n if not group.limit else min(group.limit, n)
+        batch = todo if not group.limit else min(group.limit, todo)
         return Spawn([self._map_child(frame, st, group, now) for _ in range(batch)])
+
+    def _redrive_map(self, frame: Frame, group: Group) -> None:
+        """A redriven Map keeps the results of the iterations that succeeded and runs the rest:
+        failed or aborted ones from where they stopped, the others from the start."""
+        old = frame.redrive
+        assert old is not None
+        frame.redrive = None
+        for i in old.done:
+            if i < group.total:
+                group.results[i] = old.results[i]
+                group.result_size += size_in_bytes(old.results[i]) + 1
+                group.done.add(i)
+                group.finished += 1
+        group.pending = [i for i in range(group.total - 1, -1, -1) if i not in group.done]
+        group.stopped = {i: f for i, f in old.stopped.items() if i < group.total}  # resumed by _map_child
 
     def _items(self, frame: Frame, st: MapState, data: JSON, bindings: dict | None, now: float) -> tuple[list, JSON]:
         """The items to iterate over, and what ItemSelector sees as the state input."""
@@ -147,8 +197,18 @@ class FanOut:
         return count, pct
 
     def _map_child(self, frame: Frame, st: MapState, group: Group, now: float) -> Frame:
-        i = group.next_index
-        group.next_index += 1
+        if group.pending is not None:
+            i = group.pending.pop()
+            resumed = group.stopped.pop(i, None)
+            if resumed is not None:  # redriven: on from the state where it stopped
+                resumed.group, resumed.outer = group, None if group.distributed else frame
+                resumed.last = group.cursor
+                group.running += 1
+                group.active[i] = resumed
+                return resumed
+        else:
+            i = group.next_index
+            group.next_index += 1
         group.running += 1
         item = group.items[i]  # type: ignore[index]
         if group.item_sizes is not None:  # a batch, built already
@@ -252,6 +312,7 @@ class FanOut:
             return None
         group.results[child.index] = output
         group.result_size += child.size + 1
+        group.done.add(child.index)
         del group.active[child.index]
         group.running -= 1
         group.finished += 1
@@ -266,11 +327,8 @@ class FanOut:
             return self._map_progress(parent, st, group, now)
         if group.finished < group.total:
             return None
-        group.closed = True
-        log = parent.log
-        log.append(("ParallelStateSucceeded", child.last, now, None))
         parent.last = child.last
-        return self._resume(parent, st, group, now)
+        return self._parallel_done(parent, st, group, now)
 
     def child_failed(self, child: Frame, error: str | None, cause: str | None, now: float, *,
                      terminal: bool = False) -> Any:
@@ -279,6 +337,7 @@ class FanOut:
         if group.closed:
             return None
         del group.active[child.index]
+        group.stopped[child.index] = child
         group.running -= 1
         group.finished += 1
         parent = group.parent
@@ -323,7 +382,7 @@ class FanOut:
     # ------------------------------------------------------------------ helpers
 
     def _map_progress(self, parent: Frame, st: MapState, group: Group, now: float) -> Any:
-        if group.next_index < group.total:
+        if group.next_index < group.total if group.pending is None else group.pending:
             return Spawn([self._map_child(parent, st, group, now)])
         if group.finished < group.total:
             return None
@@ -374,6 +433,7 @@ class FanOut:
                     log.append(("MapIterationAborted", child.last, now, {"name": name, "index": index}))
             child.phase = DONE
             child.task = None
+            group.stopped[index] = child
         group.active.clear()
 
 

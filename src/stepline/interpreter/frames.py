@@ -39,7 +39,7 @@ class Execution:
     __slots__ = ("machine", "arn", "name", "input", "input_text", "role_arn", "state_machine_arn",
                  "state_machine_name", "start_time", "events", "status", "output", "error", "cause",
                  "root", "_ctx_execution", "redrive_count", "region", "account", "stop_time", "map_runs",
-                 "input_size")
+                 "input_size", "redrive_time")
 
     def __init__(self, machine: StateMachine, *, arn: str, name: str, input: JSON, input_text: str | None,
                  role_arn: str, state_machine_arn: str, state_machine_name: str, start_time: float,
@@ -63,6 +63,7 @@ class Execution:
         self.stop_time: float | None = None
         self.root: Frame | None = None
         self.redrive_count = redrive_count
+        self.redrive_time: float | None = None
         self.map_runs: int = 0
         self.input_size: int | None = None  # the input's size as JSON, when the caller knows it
         self._ctx_execution: dict | None = None
@@ -79,7 +80,7 @@ class Execution:
         if part is None:
             part = self._ctx_execution = _context.execution_part(
                 arn=self.arn, name=self.name, input=self.input, role_arn=self.role_arn, start_time=self.start_time,
-                redrive_count=self.redrive_count)
+                redrive_count=self.redrive_count, redrive_time=self.redrive_time)
         return part
 
     @property
@@ -97,7 +98,7 @@ class Frame:
 
     __slots__ = ("execution", "program", "state", "data", "phase", "vars", "outer", "group", "index",
                  "log", "last", "entered_id", "entered_prev", "entered_at", "attempts", "retry_count", "task",
-                 "child_group", "map_item", "_ctx", "size", "until")
+                 "child_group", "map_item", "_ctx", "size", "until", "redrive")
 
     def __init__(self, execution: Execution, program: Program, data: JSON, *, outer: Frame | None = None,
                  group: Group | None = None, index: int = 0, log: list | None = None, last: int = 0,
@@ -117,6 +118,7 @@ class Frame:
         self.entered_id = 0
         self.entered_prev = 0
         self.until: float | None = None  # when a Wait or a retry backoff ends (while WAITING)
+        self.redrive: Group | None = None  # a Parallel/Map's children as a redriven execution left them
         self.entered_at = 0.0
         self.attempts: list[int] | None = None
         self.retry_count = 0
@@ -179,6 +181,7 @@ class Group:
     items: list | None = None
     running: int = 0
     next_index: int = 0
+    pending: list | None = None    # on a redrive: the indexes still to start (last first), instead of next_index
     finished: int = 0
     failures: int = 0
     limit: int = 0                 # max children at once (0: all)
@@ -189,6 +192,8 @@ class Group:
     distributed: bool = False
     result_size: int = 2           # bound of the size of ``results`` as JSON
     active: dict = field(default_factory=dict)  # index -> child frame still running
+    done: set = field(default_factory=set)      # indexes of the children that succeeded
+    stopped: dict = field(default_factory=dict)  # index -> child frame that failed or was aborted
     selector_input: JSON = None    # what a Map's ItemSelector reads as "$"
     item_sizes: list | None = None  # sizes of the iterations' inputs, when batched (ItemBatcher)
     map_run_arn: str | None = None

@@ -23,13 +23,16 @@ VERSION = 1
 
 # ---------------------------------------------------------------------------- dump
 
-def dump(execution: Execution) -> dict:
-    """The working state of a RUNNING execution (None-free, JSON-ready)."""
+def dump(execution: Execution, *, redrive: bool = False) -> dict:
+    """The working state of a RUNNING execution (JSON-ready). With ``redrive``: the state an
+    execution that ended unsuccessfully was left in, for RedriveExecution to go on from —
+    every unfinished frame (failed, aborted, waiting) and what its Parallel/Map children did."""
     root = execution.root
-    return {"v": VERSION, "root": _dump_frame(root) if root is not None else None, "map_runs": execution.map_runs}
+    return {"v": VERSION, "root": _dump_frame(root, redrive) if root is not None else None,
+            "map_runs": execution.map_runs, "redrive": redrive}
 
 
-def _dump_frame(f: Frame) -> dict:
+def _dump_frame(f: Frame, redrive: bool = False) -> dict:
     d: dict[str, Any] = {"p": f.program.path, "s": f.state, "d": f.data, "ph": f.phase, "l": f.last,
                          "ei": f.entered_id, "ep": f.entered_prev, "ea": f.entered_at, "sz": f.size, "ix": f.index}
     if f.vars:
@@ -40,19 +43,22 @@ def _dump_frame(f: Frame) -> dict:
     if f.until is not None:
         d["u"] = f.until
     t = f.task
-    if t is not None:
+    if t is not None and not redrive:
         d["t"] = {"i": t.input, "to": t.timeout, "hb": t.heartbeat, "tk": t.token, "a": t.attempt,
                   "sa": t.scheduled_at}
     g = f.child_group
-    if g is not None and not g.closed:
-        d["g"] = _dump_group(g)
+    if g is not None and (redrive or not g.closed):
+        d["g"] = _dump_group(g, redrive)
     return d
 
 
-def _dump_group(g: Group) -> dict:
+def _dump_group(g: Group, redrive: bool = False) -> dict:
     d: dict[str, Any] = {"k": g.kind, "n": g.total, "r": g.results, "ru": g.running, "ni": g.next_index,
                          "fi": g.finished, "fa": g.failures, "li": g.limit, "cu": g.cursor, "rs": g.result_size,
-                         "a": [_dump_frame(c) for _, c in sorted(g.active.items())]}
+                         "a": [_dump_frame(c, redrive) for _, c in sorted(g.active.items())]}
+    if redrive:
+        d["a"] += [_dump_frame(c, redrive) for _, c in sorted(g.stopped.items()) if c.index not in g.active]
+        d["dn"] = sorted(g.done)
     if g.next_index < g.total and g.items is not None:
         d["it"] = g.items  # items still to start
         d["isz"] = g.item_sizes
@@ -85,7 +91,9 @@ class SnapshotError(ValueError):
 
 def load(execution: Execution, snapshot: dict, committed_events: int) -> Restored:
     """Rebuild ``execution``'s frames from ``snapshot``. ``committed_events`` events are
-    already stored: the event list gets as many placeholders, so new ids continue from there."""
+    already stored: the event list gets as many placeholders, so new ids continue from there.
+    A redrive snapshot rebuilds frames that re-enter the states where they stopped (the
+    interpreter's ``redrive`` then records ExecutionRedriven and starts them)."""
     if snapshot.get("v") != VERSION:
         raise SnapshotError(f"unknown snapshot version {snapshot.get('v')!r}")
     programs = _programs(execution.machine)
@@ -93,8 +101,34 @@ def load(execution: Execution, snapshot: dict, committed_events: int) -> Restore
     execution.map_runs = snapshot.get("map_runs", 0)
     restored = Restored()
     if snapshot.get("root") is not None:
-        execution.root = _load_frame(snapshot["root"], execution, programs, None, None, execution.events, restored)
+        load_frame = _load_redriven if snapshot.get("redrive") else _load_frame
+        execution.root = load_frame(snapshot["root"], execution, programs, None, None, execution.events, restored)
     return restored
+
+
+def _load_redriven(d: dict, ex: Execution, programs: dict[str, Program], outer: Frame | None, group: Group | None,
+                   log: list, restored: Restored) -> Frame:
+    """A frame of a redrive snapshot: it will enter its state again; its Parallel/Map
+    children (succeeded, and stopped ones to go on with) wait in ``frame.redrive``."""
+    program = programs.get(d["p"])
+    if program is None or d["s"] not in program.states:
+        raise SnapshotError(f"no state {d['s']!r} at {d['p']!r} in this definition")
+    f = Frame(ex, program, d["d"], outer=outer, group=group, index=d.get("ix", 0), log=log, last=d["l"],
+              size=d.get("sz", 0))
+    f.state = d["s"]
+    if "v" in d:
+        f.assign(d["v"])
+    if "g" in d:
+        g = d["g"]
+        old = Group(kind=g["k"], parent=f, total=g["n"], results=g["r"], done=set(g.get("dn", ())))
+        for cd in g["a"]:
+            child = _load_redriven(cd, ex, programs, None, old, [] if g.get("di") else log, restored)
+            child.phase = START
+            old.stopped[child.index] = child
+        f.redrive = old
+    if group is None:
+        restored.ready.append(f)
+    return f
 
 
 def _load_frame(d: dict, ex: Execution, programs: dict[str, Program], outer: Frame | None, group: Group | None,
@@ -118,7 +152,7 @@ def _load_frame(d: dict, ex: Execution, programs: dict[str, Program], outer: Fra
     if "t" in d:
         t = d["t"]
         st = program.states[f.state]
-        call = TaskCall(f, st, st.resource, t.get("tk"), t.get("a", 0), t.get("sa", 0.0))  # type: ignore[arg-type]
+        call = TaskCall(f, st, st.resource, t.get("tk"), t.get("a", 0), t.get("sa", 0.0))  # type: ignore[arg-type,attr-defined]
         call.input, call.timeout, call.heartbeat = t.get("i"), t.get("to"), t.get("hb")
         f.task = call
         if f.phase == WAITING:

@@ -14,6 +14,7 @@ to another cannot overwrite the newer state.
 from __future__ import annotations
 
 import abc
+import time
 from dataclasses import dataclass, fields
 from typing import Iterable, Sequence
 
@@ -103,8 +104,9 @@ class Store(abc.ABC):
     # -- schema -------------------------------------------------------------------
 
     @abc.abstractmethod
-    def migrate(self) -> int:
-        """Bring the schema to the latest version; returns it."""
+    def migrate(self, target: int | None = None) -> int:
+        """Bring the schema to version ``target`` (default: the latest); returns the version.
+        Never goes back down."""
 
     @abc.abstractmethod
     def schema_version(self) -> int: ...
@@ -170,7 +172,9 @@ class Store(abc.ABC):
         """Tell waiting engines that new work may be due (PostgreSQL: NOTIFY)."""
 
     def wait(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds for a notification; True if one came."""
+        """Wait up to ``timeout`` seconds for a notification; True if one came. A store without
+        notifications (SQLite) sleeps out the timeout, so a loop around ``wait`` does not spin."""
+        time.sleep(timeout)
         return False
 
     # -- retention ----------------------------------------------------------------

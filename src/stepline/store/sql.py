@@ -18,6 +18,7 @@ _INSERT = (f"INSERT INTO executions ({', '.join(COLUMNS)}) VALUES ({', '.join('?
            "ON CONFLICT DO NOTHING")
 _UPDATE = f"UPDATE executions SET {', '.join(c + ' = ?' for c in MUTABLE)} WHERE arn = ?"
 _UPDATE_FENCED = _UPDATE + " AND lease_owner = ?"
+_WAKE_AT = COLUMNS.index("wake_at")
 _INSERT_EVENT = "INSERT INTO events (execution_arn, id, type, previous_id, timestamp, details) VALUES (?, ?, ?, ?, ?, ?)"
 
 
@@ -41,10 +42,10 @@ class SqlStore(Store):
 
     def _query(self, text: str, params: Sequence[Any] = ()) -> list[tuple]:
         conn = self._reader()
-        cur = conn.execute(self._sql(text), params)
-        rows = cur.fetchall()
-        self._end_read(conn)
-        return rows
+        try:
+            return conn.execute(self._sql(text), params).fetchall()
+        finally:
+            self._end_read(conn)  # on error too: PostgreSQL would refuse the next statement
 
     def _end_read(self, conn: Any) -> None:
         """Readers do not keep transactions open (PostgreSQL: end the implicit one)."""
@@ -127,7 +128,8 @@ class SqlStore(Store):
     def list_executions(self, *, state_machine_arn: str | None = None, status: str | None = None,
                         map_run_arn: str | None = None, redriven: bool | None = None, limit: int = 100,
                         after: tuple[float, str] | None = None) -> list[ExecutionRecord]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if state_machine_arn is not None:
             where.append("state_machine_arn = ?")
             params.append(state_machine_arn)
@@ -169,6 +171,7 @@ class SqlStore(Store):
         with self._writing() as cur:
             cur.execute(self._sql(sql), (owner, lease_until, now, now, limit))
             rows = cur.fetchall()
+        rows.sort(key=lambda row: row[_WAKE_AT])  # oldest due first (RETURNING keeps no order)
         return [ExecutionRecord(*row) for row in rows]
 
     def claim_arn(self, owner: str, arn: str, now: float, lease_until: float) -> ExecutionRecord | None:

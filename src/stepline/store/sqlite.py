@@ -51,6 +51,8 @@ class SqliteStore(SqlStore):
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
+            if self._closed:
+                raise StoreError("the store is closed")
             conn = self._local.conn = self._connect()
             with self._readers_lock:
                 self._readers.append(conn)
