@@ -1,8 +1,9 @@
 """Where executions live: the store contract and its SQLite and PostgreSQL implementations."""
 
 from .base import (
-    CommitResult, EventRecord, ExecutionExists, ExecutionRecord, Store, StoreError, Write, open_store,
+    ActivityTask, CommitResult, EventRecord, ExecutionExists, ExecutionRecord, Resource, Signal, Store, StoreError,
+    Write, open_store,
 )
 
 __all__ = ["Store", "StoreError", "ExecutionExists", "ExecutionRecord", "EventRecord", "Write", "CommitResult",
-           "open_store"]
+           "Resource", "Signal", "ActivityTask", "open_store"]

@@ -79,15 +79,60 @@ class EventRecord:
 
 
 @dataclass(slots=True)
+class Resource:
+    """A resource of the service (a state machine, version, alias, activity, connection or
+    map run): its ARN, kind, name, the ARN it belongs to, and its description as JSON text
+    (which the store does not read). ``revision`` counts updates, for compare-and-set."""
+
+    arn: str
+    kind: str
+    name: str
+    parent: str | None
+    created: float
+    body: str
+    revision: int = 1
+
+
+@dataclass(slots=True)
+class Signal:
+    """Something sent to a running execution from outside its engine (stop it, a task
+    token's result, a heartbeat): kept until the commit that applies it deletes it."""
+
+    id: str
+    execution_arn: str
+    kind: str
+    body: str
+    created: float
+
+
+@dataclass(slots=True)
+class ActivityTask:
+    """Work for an activity worker: made visible by the commit that schedules it, taken once."""
+
+    token: str
+    activity_arn: str
+    execution_arn: str
+    input: str
+    created: float
+    worker: str | None = None
+    taken: float | None = None
+
+
+@dataclass(slots=True)
 class Write:
     """One execution's part of a commit: its row, inserted (``new``) or updated (the
     :data:`MUTABLE` columns), and the events appended since the last commit. An update with
-    an ``owner`` applies only while that engine holds the lease (see the module doc)."""
+    an ``owner`` applies only while that engine holds the lease (see the module doc).
+    With it go the signals it applied (deleted), the activity tasks it schedules (made
+    visible) and those it no longer waits for (deleted, by token)."""
 
     record: ExecutionRecord
     new: bool = False
     events: Sequence[EventRecord] = ()
     owner: str | None = None
+    signals_done: Sequence[str] = ()
+    activity_tasks: Sequence[ActivityTask] = ()
+    activity_tasks_done: Sequence[str] = ()
 
 
 @dataclass(slots=True)
@@ -182,6 +227,44 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def delete_closed_before(self, cutoff: float, limit: int = 1000) -> int:
         """Delete closed executions (and their events) that stopped before ``cutoff``."""
+
+    # -- resources ------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def insert_resource(self, resource: Resource) -> bool:
+        """Add a resource; False (and nothing written) if its ARN is taken."""
+
+    @abc.abstractmethod
+    def update_resource(self, resource: Resource, expect_revision: int) -> bool:
+        """Replace a resource's body if its revision is still ``expect_revision`` (then it
+        becomes ``expect_revision + 1``); False if it changed meanwhile or is gone."""
+
+    @abc.abstractmethod
+    def get_resource(self, arn: str) -> Resource | None: ...
+
+    @abc.abstractmethod
+    def list_resources(self, kind: str, *, parent: str | None = None, limit: int = 100,
+                       after: tuple[float, str] | None = None) -> list[Resource]:
+        """Oldest first; ``after`` is the (created, arn) of the last row of the previous page."""
+
+    @abc.abstractmethod
+    def delete_resource(self, arn: str) -> bool:
+        """Delete a resource and every resource whose parent it is; False if it was not there."""
+
+    # -- signals and activity tasks ----------------------------------------------------
+
+    @abc.abstractmethod
+    def send_signal(self, signal: Signal) -> bool:
+        """Queue a signal for a RUNNING execution and make the execution due now, so that
+        whichever engine holds it (or claims it next) applies it; False if it is not running."""
+
+    @abc.abstractmethod
+    def signals_for(self, owner: str) -> list[Signal]:
+        """The signals waiting for the executions ``owner`` holds, oldest first."""
+
+    @abc.abstractmethod
+    def take_activity_task(self, activity_arn: str, worker: str, now: float) -> ActivityTask | None:
+        """Give the oldest waiting task of an activity to ``worker`` (each task to one worker)."""
 
 
 def open_store(url: str) -> Store:

@@ -57,6 +57,37 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             PRIMARY KEY (execution_arn, id)
         )""",
     ]),
+    (2, "the service's resources (state machines, versions, aliases, activities, connections, map runs), "
+        "signals to running executions, activity tasks", [
+        """CREATE TABLE resources (
+            arn TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            parent TEXT,
+            created DOUBLE PRECISION NOT NULL,
+            revision INTEGER NOT NULL,
+            body TEXT NOT NULL
+        )""",
+        "CREATE INDEX resources_by_kind ON resources (kind, parent, created, arn)",
+        """CREATE TABLE signals (
+            id TEXT PRIMARY KEY,
+            execution_arn TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created DOUBLE PRECISION NOT NULL
+        )""",
+        "CREATE INDEX signals_by_execution ON signals (execution_arn, created)",
+        """CREATE TABLE activity_tasks (
+            token TEXT PRIMARY KEY,
+            activity_arn TEXT NOT NULL,
+            execution_arn TEXT NOT NULL,
+            input TEXT NOT NULL,
+            created DOUBLE PRECISION NOT NULL,
+            worker TEXT,
+            taken DOUBLE PRECISION
+        )""",
+        "CREATE INDEX activity_tasks_waiting ON activity_tasks (activity_arn, created) WHERE taken IS NULL",
+    ]),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -10,7 +10,9 @@ import abc
 import contextlib
 from typing import Any, Iterable, Iterator, Sequence
 
-from .base import COLUMNS, MUTABLE, CommitResult, EventRecord, ExecutionRecord, Store, Write
+from .base import (
+    COLUMNS, MUTABLE, ActivityTask, CommitResult, EventRecord, ExecutionRecord, Resource, Signal, Store, Write,
+)
 from .schema import CREATE_VERSION_TABLE, LATEST, MIGRATIONS
 
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM executions"
@@ -113,7 +115,28 @@ class SqlStore(Store):
                               for e in w.events)
             if events:
                 cur.executemany(insert_event, events)
+            self._commit_side_rows(cur, writes, result)
         return result
+
+    def _commit_side_rows(self, cur: Any, writes: Iterable[Write], result: CommitResult) -> None:
+        """The signals, activity tasks that go with the writes that applied."""
+        refused = set(result.lost) | set(result.exists) if result.lost or result.exists else ()
+        done: list[tuple] = []
+        tasks: list[tuple] = []
+        tasks_done: list[tuple] = []
+        for w in writes:
+            if not (w.signals_done or w.activity_tasks or w.activity_tasks_done) or w.record.arn in refused:
+                continue
+            done.extend((i,) for i in w.signals_done)
+            tasks.extend((t.token, t.activity_arn, t.execution_arn, t.input, t.created) for t in w.activity_tasks)
+            tasks_done.extend((t,) for t in w.activity_tasks_done)
+        if done:
+            cur.executemany(self._sql("DELETE FROM signals WHERE id = ?"), done)
+        if tasks:
+            cur.executemany(self._sql("INSERT INTO activity_tasks (token, activity_arn, execution_arn, input, created) "
+                                      "VALUES (?, ?, ?, ?, ?)"), tasks)
+        if tasks_done:
+            cur.executemany(self._sql("DELETE FROM activity_tasks WHERE token = ?"), tasks_done)
 
     # -- reads --------------------------------------------------------------------------
 
@@ -210,7 +233,88 @@ class SqlStore(Store):
                 marks = ", ".join("?" for _ in chunk)
                 cur.execute(self._sql(f"DELETE FROM events WHERE execution_arn IN ({marks})"), chunk)
                 cur.execute(self._sql(f"DELETE FROM executions WHERE arn IN ({marks})"), chunk)
+                cur.execute(self._sql(f"DELETE FROM signals WHERE execution_arn IN ({marks})"), chunk)
+                cur.execute(self._sql(f"DELETE FROM activity_tasks WHERE execution_arn IN ({marks})"), chunk)
         return len(arns)
+
+    # -- resources ----------------------------------------------------------------------
+
+    def insert_resource(self, resource: Resource) -> bool:
+        with self._writing() as cur:
+            cur.execute(self._sql(_INSERT_RESOURCE), _resource_values(resource))
+            return cur.rowcount == 1
+
+    def update_resource(self, resource: Resource, expect_revision: int) -> bool:
+        with self._writing() as cur:
+            cur.execute(self._sql("UPDATE resources SET body = ?, revision = ? WHERE arn = ? AND revision = ?"),
+                        (resource.body, expect_revision + 1, resource.arn, expect_revision))
+            if cur.rowcount != 1:
+                return False
+        resource.revision = expect_revision + 1
+        return True
+
+    def get_resource(self, arn: str) -> Resource | None:
+        rows = self._query(_SELECT_RESOURCE + " WHERE arn = ?", (arn,))
+        return Resource(*rows[0]) if rows else None
+
+    def list_resources(self, kind: str, *, parent: str | None = None, limit: int = 100,
+                       after: tuple[float, str] | None = None) -> list[Resource]:
+        where, params = ["kind = ?"], [kind]
+        if parent is not None:
+            where.append("parent = ?")
+            params.append(parent)
+        if after is not None:
+            where.append("(created > ? OR (created = ? AND arn > ?))")
+            params.extend((after[0], after[0], after[1]))
+        rows = self._query(f"{_SELECT_RESOURCE} WHERE {' AND '.join(where)} ORDER BY created, arn LIMIT ?",
+                           (*params, limit))
+        return [Resource(*row) for row in rows]
+
+    def delete_resource(self, arn: str) -> bool:
+        with self._writing() as cur:
+            cur.execute(self._sql("DELETE FROM resources WHERE parent = ?"), (arn,))
+            cur.execute(self._sql("DELETE FROM resources WHERE arn = ?"), (arn,))
+            return cur.rowcount == 1
+
+    # -- signals and activity tasks -------------------------------------------------------
+
+    def send_signal(self, signal: Signal) -> bool:
+        with self._writing() as cur:
+            # wake_at now: an engine claims it if nobody holds it; the holder's commits set it anew
+            cur.execute(self._sql("UPDATE executions SET wake_at = CASE WHEN wake_at IS NULL OR wake_at > ? "
+                                  "THEN ? ELSE wake_at END WHERE arn = ? AND status = 'RUNNING'"),
+                        (signal.created, signal.created, signal.execution_arn))
+            if cur.rowcount != 1:
+                return False
+            cur.execute(self._sql("INSERT INTO signals (id, execution_arn, kind, body, created) VALUES (?, ?, ?, ?, ?)"),
+                        (signal.id, signal.execution_arn, signal.kind, signal.body, signal.created))
+        return True
+
+    def signals_for(self, owner: str) -> list[Signal]:
+        rows = self._query("SELECT s.id, s.execution_arn, s.kind, s.body, s.created FROM signals s "
+                           "JOIN executions e ON e.arn = s.execution_arn WHERE e.lease_owner = ? "
+                           "ORDER BY s.created, s.id", (owner,))
+        return [Signal(*row) for row in rows]
+
+    def take_activity_task(self, activity_arn: str, worker: str, now: float) -> ActivityTask | None:
+        with self._writing() as cur:
+            cur.execute(self._sql(
+                "UPDATE activity_tasks SET worker = ?, taken = ? WHERE taken IS NULL AND token = ("
+                "SELECT token FROM activity_tasks WHERE activity_arn = ? AND taken IS NULL "
+                f"ORDER BY created LIMIT 1{self.claim_lock}) "
+                "RETURNING token, activity_arn, execution_arn, input, created, worker, taken"),
+                (worker, now, activity_arn))
+            rows = cur.fetchall()
+        return ActivityTask(*rows[0]) if rows else None
+
+
+_RESOURCE_COLUMNS = "arn, kind, name, parent, created, body, revision"
+_SELECT_RESOURCE = f"SELECT {_RESOURCE_COLUMNS} FROM resources"
+_INSERT_RESOURCE = f"INSERT INTO resources ({_RESOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+
+
+def _resource_values(r: Resource) -> tuple:
+    return (r.arn, r.kind, r.name, r.parent, r.created, r.body, r.revision)
 
 
 def _values(r: ExecutionRecord) -> tuple:
