@@ -23,6 +23,20 @@ def new_uuid() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def new_token() -> str:
-    """An unguessable task token: 256 random bits, URL-safe text."""
-    return base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+_SECRET_BYTES = 32
+
+
+def new_token(execution_arn: str = "") -> str:
+    """An unguessable task token: 256 random bits and the ARN of the execution it belongs to
+    (so a result sent with it finds its execution), as URL-safe text."""
+    return base64.urlsafe_b64encode(os.urandom(_SECRET_BYTES) + execution_arn.encode()).rstrip(b"=").decode()
+
+
+def token_execution(token: str) -> str | None:
+    """The execution ARN inside a token from :func:`new_token`; None if it is not one."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        arn = raw[_SECRET_BYTES:].decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return arn if arn.startswith("arn:") and ":execution:" in arn else None

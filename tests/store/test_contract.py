@@ -187,7 +187,7 @@ def test_an_empty_commit_is_a_no_op(store: Store) -> None:
 def listed(store: Store) -> Store:
     insert(store,
            execution("a1", start_time=100.0, status="SUCCEEDED"),
-           execution("a2", start_time=200.0, redrive_count=1),
+           execution("a2", start_time=200.0, redrive_count=1, version_arn=f"{SM_A}:1", alias_arn=f"{SM_A}:live"),
            execution("a3", start_time=200.0, map_run_arn=MAP_RUN),  # same start as a2: arn decides
            execution("b1", sm=SM_B, start_time=150.0, status="FAILED", map_run_arn=MAP_RUN),
            execution("b2", sm=SM_B, start_time=300.0))
@@ -203,6 +203,9 @@ def test_list_executions_is_newest_first_and_filters(listed: Store) -> None:
     assert names(listed.list_executions(redriven=False)) == ["b2", "a3", "b1", "a1"]
     assert names(listed.list_executions(state_machine_arn=SM_B, status="RUNNING")) == ["b2"]
     assert names(listed.list_executions(state_machine_arn=SM_A, status="ABORTED")) == []
+    assert names(listed.list_executions(version_arn=f"{SM_A}:1")) == ["a2"]
+    assert names(listed.list_executions(alias_arn=f"{SM_A}:live")) == ["a2"]
+    assert names(listed.list_executions(alias_arn=f"{SM_A}:other")) == []
     assert listed.list_executions(limit=1)[0] == listed.get_execution(f"{ACCOUNT}:execution:b:b2")
 
 

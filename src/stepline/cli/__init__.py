@@ -59,6 +59,14 @@ def _arguments() -> argparse.ArgumentParser:
     validate.add_argument("definition", help="the state machine definition (a file, or - for stdin)")
     validate.set_defaults(command=_validate)
 
+    server = sub.add_parser("server", help="serve the Step Functions API (and run an engine)")
+    server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    server.add_argument("--port", type=int, default=8083, help="port to listen on (default 8083)")
+    server.add_argument("--db", default="stepline.db",
+                        help="postgresql://... or a SQLite file (default stepline.db in the working directory)")
+    _engine_options(server)
+    server.set_defaults(command=_server)
+
     worker = sub.add_parser("worker", help="run an engine on a database shared with other engines")
     worker.add_argument("--db", required=True, help="postgresql://... (or a SQLite file)")
     _engine_options(worker)
@@ -160,6 +168,72 @@ def _worker(args: argparse.Namespace) -> int:
     engine.shutdown()
     store.close()
     return EXIT_OK
+
+
+def _server(args: argparse.Namespace) -> int:
+    """The API on one port and an engine, until SIGTERM/SIGINT."""
+    import ipaddress
+    import os
+
+    import uvicorn
+
+    from .. import config
+    from ..api.app import create_app
+    from ..engine.durable import Engine
+    from ..service import Service
+
+    credentials = os.environ.get("STEPLINE_CREDENTIALS")
+    verifier = None
+    if credentials:
+        from ..api.auth import Verifier
+        try:
+            verifier = Verifier(credentials)
+        except ValueError as e:
+            raise UsageError(f"STEPLINE_CREDENTIALS: {e}") from None
+    elif not _loopback(args.host, ipaddress):
+        raise UsageError(f"refusing to listen on {args.host} without authentication: set STEPLINE_CREDENTIALS="
+                         f"\"AKID:SECRET\" (or listen on 127.0.0.1)")
+    from ..secrets import Secrets, SecretsError
+
+    store = _open_store(args.db)
+    try:
+        secrets = Secrets.open(_data_dir(args.db))
+    except SecretsError as e:
+        raise UsageError(str(e)) from None
+    integrations = Integrations(_functions(args.functions))
+    engine = Engine(store, integrations, lease_seconds=args.lease_seconds, task_workers=args.task_workers)
+    service = Service(store, engine, integrations, region=config.region(), account=config.account(),
+                      secrets=secrets)
+    app = create_app(service, verifier=verifier)
+    engine.run_in_thread()
+    print(f"stepline server on http://{args.host}:{args.port} (database {args.db})", file=sys.stderr, flush=True)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    finally:
+        engine.shutdown()
+        service.close()
+        store.close()
+    return EXIT_OK
+
+
+def _data_dir(db: str) -> str:
+    """Where the installation keeps its files (the secret key): beside a SQLite database, else
+    ``STEPLINE_DATA_DIR`` or the working directory."""
+    import os
+    if db.startswith(("postgresql://", "postgres://")):
+        return os.environ.get("STEPLINE_DATA_DIR") or os.getcwd()
+    path = db.split("://", 1)[1].lstrip("/") if db.startswith("sqlite://") else db
+    path = "/" + path if db.startswith("sqlite:///") else path
+    return os.path.dirname(os.path.abspath(path))
+
+
+def _loopback(host: str, ipaddress: Any) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _until_signalled(thread: Any) -> None:

@@ -26,6 +26,7 @@ import socket
 import threading
 import time
 from collections import deque
+from json.encoder import encode_basestring  # type: ignore[attr-defined]  # the C one, as values.dumps uses
 from typing import Any, Callable
 
 from .. import ids
@@ -35,13 +36,17 @@ from ..asl.values import dumps, loads
 from ..integrations import Integrations, TaskFailure
 from ..interpreter import Execution, Interpreter
 from ..interpreter import snapshot as snapshots
-from ..interpreter.events import render_details
+from ..interpreter.events import RawJson
 from ..interpreter.frames import FINISHED, RUNNING, Frame, Sleep, Spawn, TaskCall
 from ..store import EventRecord, ExecutionExists, ExecutionRecord, Store, Write
 
 logger = logging.getLogger("stepline.engine")
 
 HISTORY_LIMIT = 25_000
+#: requests (starts, stops, redrives) taken from the inbox per turn of the loop: a burst of starts
+#: is run and committed in slices, each start committed with its first transitions (a start
+#: left for a later turn would be committed twice: once started, once advanced)
+INBOX_BATCH = 1000
 
 
 class ExecutionAlreadyExists(ExecutionExists):
@@ -82,7 +87,7 @@ def redrive_status(record: ExecutionRecord, now: float, history_limit: int = HIS
 class Live:
     """An execution this engine holds: the interpreter's execution and its stored row."""
 
-    __slots__ = ("execution", "record", "committed", "new", "inflight", "ready", "timers", "waiters")
+    __slots__ = ("execution", "record", "committed", "new", "inflight", "ready", "timers", "waiters", "deferred")
 
     def __init__(self, execution: Execution, record: ExecutionRecord, committed: int, new: bool) -> None:
         self.execution = execution
@@ -93,6 +98,7 @@ class Live:
         self.ready = 0                  # frames in the engine's ready queue
         self.timers: dict[int, float] = {}  # timer seq -> due time, while armed
         self.waiters: list[concurrent.futures.Future] = []  # resolved with the record at the next commit
+        self.deferred: list[TaskCall] = []  # tasks of a new execution, invoked once its start is committed
 
 
 class Engine:
@@ -114,6 +120,7 @@ class Engine:
         self.clock = clock
         self.interpreter = interpreter or Interpreter()
         self.live: dict[str, Live] = {}
+        self._names: dict[tuple[str, str], Live] = {}  # (state machine ARN, name) -> held execution
         self._ready: deque = deque()       # (live, frame)
         self._timers: list = []            # heap of (due, seq, kind, live, target)
         self._seq = 0
@@ -122,7 +129,8 @@ class Engine:
         self._completions: queue.SimpleQueue = queue.SimpleQueue()
         self._wakeup = threading.Event()
         self._pool = concurrent.futures.ThreadPoolExecutor(task_workers, thread_name_prefix="stepline-task")
-        self._machines: dict[str, StateMachine] = {}
+        self._machines: dict[str, StateMachine] = {}           # definition hash -> compiled machine
+        self._definitions: dict[str, tuple[str, StateMachine]] = {}  # definition text -> (hash, machine)
         self._running = False
         self._thread: threading.Thread | None = None
         self._next_claim = 0.0
@@ -199,6 +207,11 @@ class Engine:
         self._wakeup.set()
         return future
 
+    def wake(self) -> None:
+        """Look at the store again now: new work or signals may be there (sent by this process)."""
+        self._next_claim = 0.0
+        self._wakeup.set()
+
     # ------------------------------------------------------------------ the loop
 
     def _loop(self) -> None:
@@ -235,7 +248,7 @@ class Engine:
         self._wakeup.clear()
 
     def _drain_inbox(self, now: float) -> bool:
-        while True:
+        for _ in range(INBOX_BATCH):  # the rest waits for the next turn: commit what is done first
             try:
                 kind, args, future = self._inbox.get_nowait()
             except queue.Empty:
@@ -252,37 +265,40 @@ class Engine:
             except Exception as e:  # the caller gets the error, the engine goes on
                 if not future.done():
                     future.set_exception(e)
+        return True
 
     # ------------------------------------------------------------------ starting and stopping
 
     def _machine(self, definition: str) -> tuple[str, StateMachine]:
+        known = self._definitions.get(definition)
+        if known is not None:
+            return known
         digest = hashlib.sha256(definition.encode()).hexdigest()
         machine = self._machines.get(digest)
         if machine is None:
             machine = self._machines[digest] = parser.parse(definition)
             self.store.put_definition(digest, definition)
-        return digest, machine
+        if len(self._definitions) > 1000:  # many definitions come and go: keep the newest only
+            self._definitions.clear()
+        known = self._definitions[definition] = digest, machine
+        return known
 
     def _start(self, a: dict, future: concurrent.futures.Future, now: float) -> None:
+        """Hold a new execution; its row is inserted by the next commit. The store is not asked
+        whether the name is taken: the insert says so (see :meth:`_refused`), and until then
+        the new execution invokes no task (see :meth:`_dispatch`)."""
         sm_arn, name, input_text = a["state_machine_arn"], a["name"], a["input_text"]
-        existing = self._find(sm_arn, name)
-        if existing is not None:
-            if existing.status == RUNNING and existing.input == input_text:
-                future.set_result(existing)  # the same start again: idempotent
+        held = self._names.get((sm_arn, name))
+        if held is not None:
+            if held.new and held.record.input == input_text:  # the same start again, not committed yet
+                held.waiters.append(future)
             else:
-                future.set_exception(ExecutionAlreadyExists(f"Execution Already Exists: '{existing.arn}'"))
+                _answer_existing(future, held.record, input_text)
             return
         digest, machine = self._machine(a["definition"])
         record = new_record(digest=digest, now=now, **a)
         live = self._adopt(machine, record, None, new=True)
         live.waiters.append(future)
-
-    def _find(self, sm_arn: str, name: str) -> ExecutionRecord | None:
-        for live in self.live.values():
-            r = live.record
-            if r.name == name and r.state_machine_arn == sm_arn:
-                return r
-        return self.store.find_execution(sm_arn, name)
 
     def _stop(self, arn: str, error: str | None, cause: str | None, *, future: concurrent.futures.Future,
               now: float) -> None:
@@ -293,8 +309,8 @@ class Engine:
                 future.set_result(record)
                 return
             live = self._claim_one(record, now)
-            if live is None:  # held by another engine that is alive: it must stop it
-                future.set_exception(RuntimeError(f"the execution {arn} is held by another engine"))
+            if live is None:  # held by another engine that is alive: the caller must signal it
+                future.set_result(None)
                 return
         self.interpreter.stop(live.execution, error, cause, now)
         live.waiters.append(future)
@@ -330,6 +346,7 @@ class Engine:
         ex.redrive_time = record.redrive_time
         live = Live(ex, record, record.event_count, new)
         self.live[record.arn] = live
+        self._names[(record.state_machine_arn, record.name)] = live
         now = self.clock()
         if redrive:
             snapshots.load(ex, snapshot, record.event_count)  # type: ignore[arg-type]
@@ -363,8 +380,14 @@ class Engine:
         return self.live.get(live.record.arn) is live
 
     def _release(self, live: Live) -> None:
-        self.live.pop(live.record.arn, None)
+        r = live.record
+        if self.live.get(r.arn) is live:
+            del self.live[r.arn]
+        key = (r.state_machine_arn, r.name)
+        if self._names.get(key) is live:
+            del self._names[key]
         live.execution.root = None
+        live.deferred.clear()
 
     # ------------------------------------------------------------------ running
 
@@ -400,7 +423,10 @@ class Engine:
         live.inflight += 1
         if call.timeout is not None:
             self._timer(call.scheduled_at + call.timeout, "task-timeout", live, call)
-        self._pool.submit(self._run_task, live, call)
+        if live.new:  # no task runs for an execution whose start may yet be refused or lost
+            live.deferred.append(call)
+        else:
+            self._pool.submit(self._run_task, live, call)
 
     def _run_task(self, live: Live, call: TaskCall) -> None:
         try:
@@ -481,7 +507,13 @@ class Engine:
                 self._refused(live, arn in result.exists)
                 continue
             live.committed = len(live.execution.events)
-            live.new = False
+            if live.new:
+                live.new = False
+                if live.deferred:  # its start is committed: its tasks may run now
+                    if self._running and live.execution.status == RUNNING:
+                        for call in live.deferred:
+                            self._pool.submit(self._run_task, live, call)
+                    live.deferred.clear()
             for future in live.waiters:
                 if not future.done():
                     future.set_result(live.record)
@@ -490,10 +522,21 @@ class Engine:
                 self._release(live)
 
     def _refused(self, live: Live, name_taken: bool) -> None:
+        """A commit refused ``live``'s write: its name was taken (a new execution: the stored
+        one answers the callers, as a start of the same execution again or as a conflict) or
+        the lease was lost."""
         self._release(live)
+        existing = None
+        if name_taken and live.waiters:
+            try:
+                existing = self.store.find_execution(live.record.state_machine_arn, live.record.name)
+            except Exception as e:  # noqa: BLE001 - the callers get the error
+                logger.error("could not read the execution %s: %s", live.record.arn, e)
         for future in live.waiters:
             if not future.done():
-                if name_taken:
+                if existing is not None:
+                    _answer_existing(future, existing, live.record.input)
+                elif name_taken:
                     future.set_exception(ExecutionAlreadyExists(f"Execution Already Exists: '{live.record.arn}'"))
                 else:
                     future.set_exception(RuntimeError(f"lost the lease on {live.record.arn}"))
@@ -506,7 +549,9 @@ class Engine:
             self.interpreter.fail(ex, errors.RUNTIME, f"The execution reached the maximum number of history events "
                                                       f"({self.history_limit}).", now)
         start = live.committed
-        records = [EventRecord(r.arn, i, e[0], e[1], e[2], _details(e[3]))
+        text = _Texts()
+        arn = r.arn
+        records = [EventRecord(arn, i, e[0], e[1], e[2], None if e[3] is None else _details_text(e[3], text))
                    for i, e in enumerate(events[start:], start + 1)]
         r.status = ex.status
         r.event_count = len(events)
@@ -515,7 +560,7 @@ class Engine:
             r.wake_at = now if (live.inflight or live.ready) else min(live.timers.values(), default=None)
             r.lease_owner, r.lease_until = self.owner, now + self.lease_seconds
         else:
-            r.output = dumps(ex.output) if ex.output is not None or ex.status == "SUCCEEDED" else None
+            r.output = text(ex.output) if ex.output is not None or ex.status == "SUCCEEDED" else None
             r.error, r.cause, r.stop_time = ex.error, ex.cause, ex.stop_time
             # an unsuccessful execution keeps where it stopped, for RedriveExecution
             r.snapshot = None if ex.status == "SUCCEEDED" else dumps(snapshots.dump(ex, redrive=True))
@@ -561,11 +606,13 @@ class Engine:
     def _resume(self, record: ExecutionRecord) -> Live | None:
         if record.status != RUNNING:
             return None
-        definition = self.store.get_definition(record.definition_hash)
-        if definition is None:
-            logger.error("execution %s: its definition %s is missing", record.arn, record.definition_hash)
-            return None
-        _, machine = self._machine(definition)
+        machine = self._machines.get(record.definition_hash)
+        if machine is None:
+            definition = self.store.get_definition(record.definition_hash)
+            if definition is None:
+                logger.error("execution %s: its definition %s is missing", record.arn, record.definition_hash)
+                return None
+            _, machine = self._machine(definition)
         snapshot = json.loads(record.snapshot) if record.snapshot else None
         try:
             return self._adopt(machine, record, snapshot, new=False)
@@ -611,5 +658,53 @@ def enqueue(store: Store, *, definition: str, now: float | None = None, **fields
     return record
 
 
-def _details(details: dict | None) -> str | None:
-    return None if details is None else dumps(render_details(details))
+def _answer_existing(future: concurrent.futures.Future, record: ExecutionRecord, input_text: str) -> None:
+    """A start of a name already taken: the same start again (RUNNING, same input) gets the
+    execution, anything else ExecutionAlreadyExists."""
+    if record.status == RUNNING and record.input == input_text:
+        future.set_result(record)
+    else:
+        future.set_exception(ExecutionAlreadyExists(f"Execution Already Exists: '{record.arn}'"))
+
+
+class _Texts:
+    """The JSON text of values, each made once per commit of an execution: a state's output is
+    the next state's input and maybe the execution's output, the same object (values are never
+    changed once made, so the object stands for its text)."""
+
+    __slots__ = ("memo",)
+
+    def __init__(self) -> None:
+        self.memo: dict[int, tuple[Any, str]] = {}
+
+    def __call__(self, value: Any) -> str:
+        if type(value) is dict or type(value) is list:
+            known = self.memo.get(id(value))
+            if known is not None and known[0] is value:
+                return known[1]
+            text = self.memo[id(value)] = value, dumps(value)  # the value kept: its id is not reused
+            return text[1]
+        return dumps(value)
+
+
+_KEYS: dict[str, str] = {}
+_TRUNCATED = {"input": ',"inputDetails":{"truncated":false}', "output": ',"outputDetails":{"truncated":false}'}
+
+
+def _details_text(details: dict, text: _Texts) -> str:
+    """``dumps(render_details(details))``, the stored ``<type>EventDetails``, written directly."""
+    parts = []
+    for k, v in details.items():
+        key = _KEYS.get(k)
+        if key is None:
+            key = _KEYS[k] = dumps(k) + ":"
+        if k == "input" or k == "output":
+            parts.append(key + encode_basestring(v.text if isinstance(v, RawJson) else text(v)) + _TRUNCATED[k])
+        elif k == "parameters":
+            parts.append(key + encode_basestring(text(v)))
+        elif k == "assignedVariables":
+            parts.append(key + dumps({name: text(value) for name, value in v.items()})
+                         + ',"assignedVariablesDetails":{"truncated":false}')
+        elif v is not None:
+            parts.append(key + dumps(v))
+    return "{" + ",".join(parts) + "}"

@@ -57,8 +57,13 @@ class LocalRunner:
     """Drives one execution to its end in the calling thread."""
 
     def __init__(self, execution: Execution, integrations: Integrations, *, virtual_time: bool = False,
-                 interpreter: Interpreter | None = None, clock: Clock | None = None) -> None:
+                 interpreter: Interpreter | None = None, clock: Clock | None = None,
+                 time_limit: float | None = None) -> None:
+        """``time_limit`` caps the execution's duration below its definition's TimeoutSeconds
+        (Express executions: five minutes); reaching either times it out."""
         self.execution = execution
+        timeout = execution.machine.timeout_seconds
+        self.timeout = timeout if time_limit is None else time_limit if timeout is None else min(timeout, time_limit)
         self.integrations = integrations
         self.interpreter = interpreter or _interpreter
         self.clock = clock or (Clock(True) if virtual_time else _REAL_TIME)
@@ -77,7 +82,7 @@ class LocalRunner:
 
     def run(self) -> Execution:
         ex, interp, clock = self.execution, self.interpreter, self.clock
-        timeout = ex.machine.timeout_seconds
+        timeout = self.timeout
         if timeout is not None:
             self._timer(ex.start_time + timeout, "execution-timeout", None)
         self.ready.append(interp.start(ex, ex.start_time))
@@ -121,7 +126,7 @@ class LocalRunner:
 
     def _invoke(self, call: TaskCall) -> Any:
         interp, now = self.interpreter, self.clock.now
-        if call.timeout is None and self.execution.machine.timeout_seconds is None:
+        if call.timeout is None and self.timeout is None:
             # nothing can interrupt this task: call it right here (the cheapest way)
             try:
                 result, size = self.integrations.invoke(call.resource, call.input, timeout=None, token=call.token)

@@ -43,7 +43,7 @@ class Interpreter:
     """Evaluates states. One instance serves any number of executions."""
 
     def __init__(self, *, payload_limit: int = PAYLOAD_LIMIT,
-                 new_token: Callable[[], str] | None = None,
+                 new_token: Callable[[str], str] | None = None,
                  rng: random.Random | None = None, transitions_per_advance: int = 2000) -> None:
         self.payload_limit = payload_limit
         #: an advance hands control back after this many states (a Spawn of the same frame)

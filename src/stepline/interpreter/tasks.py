@@ -32,7 +32,7 @@ class Tasks:
     def run(self, frame: Frame, st: TaskState, now: float) -> Any:
         resource = st.resource
         if resource.pattern == "waitForTaskToken":
-            token = self.interpreter.new_token()
+            token = self.interpreter.new_token(frame.execution.arn)
             frame._ctx = None  # $$.Task.Token is visible while the parameters are built
         else:
             token = None

@@ -184,7 +184,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def list_executions(self, *, state_machine_arn: str | None = None, status: str | None = None,
-                        map_run_arn: str | None = None, redriven: bool | None = None, limit: int = 100,
+                        map_run_arn: str | None = None, redriven: bool | None = None,
+                        version_arn: str | None = None, alias_arn: str | None = None, limit: int = 100,
                         after: tuple[float, str] | None = None) -> list[ExecutionRecord]:
         """Newest first; ``after`` is the (start_time, arn) of the last row of the previous page."""
 

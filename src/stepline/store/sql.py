@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import operator
 from typing import Any, Iterable, Iterator, Sequence
 
 from .base import (
@@ -88,35 +89,70 @@ class SqlStore(Store):
     # -- writes -------------------------------------------------------------------------
 
     def commit(self, writes: Iterable[Write]) -> CommitResult:
+        """One transaction, a few statements whatever the number of writes: the new rows, the
+        updates and the events each go to the database as one batch (:meth:`_insert_executions`,
+        :meth:`_update_executions`, :meth:`_insert_events`). An execution has one write at most."""
+        writes = writes if isinstance(writes, list) else list(writes)
         result = CommitResult(lost=[], exists=[])
-        insert, update, fenced, insert_event = (self._sql(_INSERT), self._sql(_UPDATE), self._sql(_UPDATE_FENCED),
-                                                self._sql(_INSERT_EVENT))
+        new = [w for w in writes if w.new]
+        updates = [w for w in writes if not w.new] if len(new) < len(writes) else []
         with self._writing() as cur:
-            events: list[tuple] = []
-            for w in writes:
-                r = w.record
-                if w.new:
-                    cur.execute(insert, _values(r))
-                    if cur.rowcount != 1:
-                        result.exists.append(r.arn)
-                        continue
-                else:
-                    values = [getattr(r, c) for c in MUTABLE]
-                    values.append(r.arn)
-                    if w.owner is not None:
-                        values.append(w.owner)
-                        cur.execute(fenced, values)
-                    else:
-                        cur.execute(update, values)
-                    if cur.rowcount != 1:
-                        result.lost.append(r.arn)
-                        continue
-                events.extend((e.execution_arn, e.id, e.type, e.previous_id, e.timestamp, e.details)
-                              for e in w.events)
+            if new:
+                for i in self._insert_executions(cur, [_values(w.record) for w in new]):
+                    result.exists.append(new[i].record.arn)
+            if updates:
+                for i in self._update_executions(cur, [_mutable(w.record) + (w.owner,) for w in updates]):
+                    result.lost.append(updates[i].record.arn)
+            refused = set(result.exists).union(result.lost) if result.exists or result.lost else ()
+            events = [(e.execution_arn, e.id, e.type, e.previous_id, e.timestamp, e.details)
+                      for w in writes if w.events and w.record.arn not in refused for e in w.events]
             if events:
-                cur.executemany(insert_event, events)
+                self._insert_events(cur, events)
             self._commit_side_rows(cur, writes, result)
         return result
+
+    def _insert_executions(self, cur: Any, rows: list[tuple]) -> list[int]:
+        """Insert new executions (rows of :data:`COLUMNS`); the indexes of the rows refused
+        because the ARN or the name is taken."""
+        return self._apply_batch(cur, _INSERT, rows)
+
+    def _update_executions(self, cur: Any, rows: list[tuple]) -> list[int]:
+        """Update executions (rows of :data:`MUTABLE`, ``arn``, then the owner that must hold
+        the lease, or None); the indexes of the rows that changed nothing (lease lost, or no
+        such execution)."""
+        refused: list[int] = []
+        plain = [i for i, row in enumerate(rows) if row[-1] is None]
+        fenced = [i for i, row in enumerate(rows) if row[-1] is not None] if len(plain) < len(rows) else []
+        for indexes, sql, params in ((plain, _UPDATE, [rows[i][:-1] for i in plain]),
+                                     (fenced, _UPDATE_FENCED, [rows[i] for i in fenced])):
+            if indexes:
+                refused.extend(indexes[j] for j in self._apply_batch(cur, sql, params))
+        return sorted(refused)
+
+    def _apply_batch(self, cur: Any, sql: str, rows: list[Sequence[Any]]) -> list[int]:
+        """Run ``sql`` (an INSERT … ON CONFLICT DO NOTHING or a fenced UPDATE: each row
+        changes one row or none) for every row; return the indexes of the rows that changed
+        nothing. All at once under a savepoint; if any changed nothing (a name taken, a lease
+        lost: rare), back to the savepoint and again one by one to learn which."""
+        sql = self._sql(sql)
+        if len(rows) == 1:
+            cur.execute(sql, rows[0])
+            return [] if cur.rowcount == 1 else [0]
+        cur.execute("SAVEPOINT stepline_batch")
+        cur.executemany(sql, rows)
+        if cur.rowcount == len(rows):
+            return []
+        cur.execute("ROLLBACK TO SAVEPOINT stepline_batch")
+        refused = []
+        for i, row in enumerate(rows):
+            cur.execute(sql, row)
+            if cur.rowcount != 1:
+                refused.append(i)
+        return refused
+
+    def _insert_events(self, cur: Any, rows: list[tuple]) -> None:
+        """Append history events: (execution_arn, id, type, previous_id, timestamp, details)."""
+        cur.executemany(self._sql(_INSERT_EVENT), rows)
 
     def _commit_side_rows(self, cur: Any, writes: Iterable[Write], result: CommitResult) -> None:
         """The signals, activity tasks that go with the writes that applied."""
@@ -149,7 +185,8 @@ class SqlStore(Store):
         return ExecutionRecord(*rows[0]) if rows else None
 
     def list_executions(self, *, state_machine_arn: str | None = None, status: str | None = None,
-                        map_run_arn: str | None = None, redriven: bool | None = None, limit: int = 100,
+                        map_run_arn: str | None = None, redriven: bool | None = None,
+                        version_arn: str | None = None, alias_arn: str | None = None, limit: int = 100,
                         after: tuple[float, str] | None = None) -> list[ExecutionRecord]:
         where: list[str] = []
         params: list[Any] = []
@@ -159,9 +196,10 @@ class SqlStore(Store):
         if status is not None:
             where.append("status = ?")
             params.append(status)
-        if map_run_arn is not None:
-            where.append("map_run_arn = ?")
-            params.append(map_run_arn)
+        for column, value in (("map_run_arn", map_run_arn), ("version_arn", version_arn), ("alias_arn", alias_arn)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
         if redriven is not None:
             where.append("redrive_count > 0" if redriven else "redrive_count = 0")
         if after is not None:
@@ -259,7 +297,8 @@ class SqlStore(Store):
 
     def list_resources(self, kind: str, *, parent: str | None = None, limit: int = 100,
                        after: tuple[float, str] | None = None) -> list[Resource]:
-        where, params = ["kind = ?"], [kind]
+        where: list[str] = ["kind = ?"]
+        params: list[Any] = [kind]
         if parent is not None:
             where.append("parent = ?")
             params.append(parent)
@@ -317,8 +356,8 @@ def _resource_values(r: Resource) -> tuple:
     return (r.arn, r.kind, r.name, r.parent, r.created, r.body, r.revision)
 
 
-def _values(r: ExecutionRecord) -> tuple:
-    return tuple(getattr(r, c) for c in COLUMNS)
+_values = operator.attrgetter(*COLUMNS)  # an ExecutionRecord -> the parameters of _INSERT
+_mutable = operator.attrgetter(*MUTABLE, "arn")  # an ExecutionRecord -> the parameters of _UPDATE
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

@@ -1,0 +1,80 @@
+"""The operations of the Step Functions API, on top of the engine and the store.
+
+``Service.call(operation, params)`` takes a request as the API's JSON object (its members
+named as in botocore's service model) and returns the response object, or raises
+:class:`ServiceError` with AWS's error code. Timestamps in responses are epoch seconds, as
+the JSON protocol carries them. The HTTP wire is :mod:`stepline.api`'s business.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from typing import Any, Callable
+
+from ..engine.durable import Engine
+from ..integrations import Integrations
+from ..store import Store
+from ..secrets import Secrets
+from .arns import Arns
+from .connections import Connections
+from .errors import ServiceError
+from .executions import Executions
+from .machines import Registry
+from .tasks import Tasks
+from .teststate import test_state
+
+__all__ = ["Service", "ServiceError"]
+
+
+#: the operations of AWS's API (botocore's ``stepfunctions`` model)
+OPERATIONS = (
+    "CreateActivity", "CreateStateMachine", "CreateStateMachineAlias", "DeleteActivity", "DeleteStateMachine",
+    "DeleteStateMachineAlias", "DeleteStateMachineVersion", "DescribeActivity", "DescribeExecution",
+    "DescribeMapRun", "DescribeStateMachine", "DescribeStateMachineAlias", "DescribeStateMachineForExecution",
+    "GetActivityTask", "GetExecutionHistory", "ListActivities", "ListExecutions", "ListMapRuns",
+    "ListStateMachineAliases", "ListStateMachineVersions", "ListStateMachines", "ListTagsForResource",
+    "PublishStateMachineVersion", "RedriveExecution", "SendTaskFailure", "SendTaskHeartbeat", "SendTaskSuccess",
+    "StartExecution", "StartSyncExecution", "StopExecution", "TagResource", "TestState", "UntagResource",
+    "UpdateMapRun", "UpdateStateMachine", "UpdateStateMachineAlias", "ValidateStateMachineDefinition",
+)
+
+
+def snake(operation: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+
+
+class Service:
+    def __init__(self, store: Store, engine: Engine, integrations: Integrations, *, region: str, account: str,
+                 secrets: Secrets | None = None, clock: Callable[[], float] = time.time) -> None:
+        """``secrets`` encrypts connection credentials (None: a key made for this process only,
+        for tests; a server passes the installation's key)."""
+        self.store = store
+        self.engine = engine
+        self.integrations = integrations
+        self.arns = Arns(region, account)
+        self.registry = Registry(store, self.arns, clock)
+        self.executions = Executions(store, engine, self.registry, integrations, self.arns, clock)
+        self.tasks = Tasks(store, self.registry, clock, wake_engine=engine.wake)
+        self.connections = Connections(store, secrets or Secrets(os.urandom(32)), region, account, clock)
+        self.operations: dict[str, Callable[[dict], Any]] = {
+            "TestState": lambda p: test_state(p, integrations=integrations, region=region, account=account)}
+        for operation in OPERATIONS:
+            for part in (self.registry, self.executions, self.tasks):
+                method = getattr(part, snake(operation), None)
+                if method is not None and operation not in self.operations:
+                    self.operations[operation] = method
+
+    def handler(self, operation: str) -> Callable[[dict], Any] | None:
+        """The function serving an API operation (``StartExecution`` ...), or None."""
+        return self.operations.get(operation)
+
+    def call(self, operation: str, params: dict) -> Any:
+        handler = self.handler(operation)
+        if handler is None:
+            raise ServiceError("UnknownOperationException", f"Unknown operation: {operation}")
+        return handler(params)
+
+    def close(self) -> None:
+        self.executions.close()

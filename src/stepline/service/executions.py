@@ -1,0 +1,308 @@
+"""Executions: start (Standard through the durable engine, Express in memory), describe, list,
+history, stop, redrive.
+
+Standard executions are rows in the store, run by whichever engine holds them; a start is
+answered once its row is committed. Express executions run in this process only, as on AWS:
+no per-transition commits, at most five minutes, and no DescribeExecution or history (their
+events go to the ``stepline.express`` log when the state machine's logging is on).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import logging
+import threading
+import time
+from typing import Any, Callable
+
+from .. import ids
+from ..asl import parser
+from ..asl.values import dumps
+from ..engine.durable import (
+    Engine, ExecutionAlreadyExists, ExecutionDoesNotExist, ExecutionNotRedrivable, redrive_status,
+)
+from ..engine.local import LocalRunner
+from ..integrations import Integrations
+from ..interpreter import Execution
+from ..interpreter.events import details_key, render_all
+from ..store import ExecutionRecord, Signal, Store
+from . import pages
+from .arns import Arns, check_name
+from .errors import ServiceError, validation
+from .machines import Registry
+
+logger = logging.getLogger("stepline.express")
+
+EXPRESS_LIMIT_S = 300.0
+ANSWER_TIMEOUT_S = 30.0        # how long a caller waits for the engine's commit before an error
+_JSON_FIELDS = ("input", "output")
+
+
+def check_input(text: Any) -> str:
+    """An execution input: JSON text (AWS's InvalidExecutionInput otherwise)."""
+    if text is None:
+        return "{}"
+    try:
+        json.loads(text)
+    except ValueError as e:
+        raise ServiceError("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{e}'") from None
+    return text
+
+
+class Executions:
+    def __init__(self, store: Store, engine: Engine, registry: Registry, integrations: Integrations, arns: Arns,
+                 clock: Callable[[], float] = time.time, express_workers: int = 64) -> None:
+        self.store = store
+        self.engine = engine
+        self.registry = registry
+        self.integrations = integrations
+        self.arns = arns
+        self.clock = clock
+        self._express_pool = concurrent.futures.ThreadPoolExecutor(express_workers,
+                                                                   thread_name_prefix="stepline-express")
+        self._express_running = 0
+        self._express_lock = threading.Lock()
+
+    def close(self) -> None:
+        self._express_pool.shutdown(wait=False, cancel_futures=True)
+
+    # ------------------------------------------------------------------ lookups
+
+    def _arn(self, text: Any) -> str:
+        arn = self.arns.read(text, "execution", "express")
+        if arn.kind == "express":
+            raise ServiceError("InvalidArn", "Invalid Arn: 'Resource type not valid in this context: express'")
+        if len(arn.parts) != 2:
+            raise ServiceError("InvalidArn", f"Invalid Arn: '{text}'")
+        return f"{self.arns.prefix}:execution:{':'.join(arn.parts)}" if self.arns.ours(arn) else str(arn)
+
+    def record(self, text: Any) -> ExecutionRecord:
+        arn = self._arn(text)
+        found = self.store.get_execution(arn)
+        if found is None:
+            raise ServiceError("ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'")
+        return found
+
+    def _answer(self, future: concurrent.futures.Future) -> Any:
+        try:
+            return future.result(ANSWER_TIMEOUT_S)
+        except concurrent.futures.TimeoutError:
+            raise ServiceError("ServiceUnavailable", "The engine did not answer in time; try again.", 503) from None
+        except ExecutionAlreadyExists as e:
+            raise ServiceError("ExecutionAlreadyExists", str(e)) from None
+        except ExecutionDoesNotExist as e:
+            raise ServiceError("ExecutionDoesNotExist", str(e)) from None
+        except ExecutionNotRedrivable as e:
+            raise ServiceError("ExecutionNotRedrivable", str(e)) from None
+
+    # ------------------------------------------------------------------ starting
+
+    def start_execution(self, p: dict) -> dict:
+        target = self.registry.resolve(p["stateMachineArn"])
+        name = check_name(p["name"]) if p.get("name") is not None else ids.new_uuid()
+        input_text = check_input(p.get("input"))
+        if target["type"] == "EXPRESS":
+            arn, started = self._start_express(target, name, input_text, p.get("traceHeader"))
+            return {"executionArn": arn, "startDate": started}
+        record = self._answer(self.engine.start_execution(
+            state_machine_arn=target["stateMachineArn"], state_machine_name=target["name"],
+            definition=target["definition"], input_text=input_text, name=name, role_arn=target["roleArn"],
+            version_arn=target["versionArn"], alias_arn=target["aliasArn"], trace_header=p.get("traceHeader")))
+        return {"executionArn": record.arn, "startDate": record.start_time}
+
+    def _express(self, target: dict, name: str, input_text: str, trace_header: str | None) -> LocalRunner:
+        machine = parser.parse(target["definition"])
+        now = self.clock()
+        ex = Execution(machine, arn=self.arns.express_execution(target["name"], name, ids.new_uuid()), name=name,
+                       input=json.loads(input_text), input_text=input_text, role_arn=target["roleArn"],
+                       state_machine_arn=target["stateMachineArn"], state_machine_name=target["name"],
+                       start_time=now, region=self.arns.region, account=self.arns.account)
+        return LocalRunner(ex, self.integrations, time_limit=EXPRESS_LIMIT_S)
+
+    def _start_express(self, target: dict, name: str, input_text: str, trace_header: str | None) -> tuple[str, float]:
+        runner = self._express(target, name, input_text, trace_header)
+        logging_level = target["machine"]["loggingConfiguration"]["level"]
+        self._express_pool.submit(self._run_express, runner, logging_level)
+        return runner.execution.arn, runner.execution.start_time
+
+    def _run_express(self, runner: LocalRunner, logging_level: str) -> Execution:
+        try:
+            ex = runner.run()
+        except Exception:  # pragma: no cover - a bug in the interpreter must not kill the pool
+            logger.exception("express execution %s crashed", runner.execution.arn)
+            raise
+        if logging_level != "OFF" and (logging_level == "ALL" or ex.status != "SUCCEEDED"):
+            for event in render_all(ex.events):
+                logger.info("%s", json.dumps({"execution_arn": ex.arn, **event}, default=str))
+        return ex
+
+    def start_sync_execution(self, p: dict) -> dict:
+        target = self.registry.resolve(p["stateMachineArn"])
+        if target["type"] != "EXPRESS":
+            raise ServiceError("StateMachineTypeNotSupported",
+                               "This operation is not supported by this type of state machine")
+        name = check_name(p["name"]) if p.get("name") is not None else ids.new_uuid()
+        input_text = check_input(p.get("input"))
+        runner = self._express(target, name, input_text, p.get("traceHeader"))
+        ex = self._run_express(runner, target["machine"]["loggingConfiguration"]["level"])
+        stop = ex.stop_time if ex.stop_time is not None else self.clock()
+        out: dict[str, Any] = {
+            "executionArn": ex.arn, "stateMachineArn": p["stateMachineArn"], "name": name,
+            "startDate": ex.start_time, "stopDate": stop, "status": ex.status,
+            "billingDetails": {"billedMemoryUsedInMB": 64,
+                               "billedDurationInMilliseconds": max(100, int((stop - ex.start_time) * 1000))}}
+        if p.get("includedData") != "METADATA_ONLY":
+            out.update(input=input_text, inputDetails={"included": True})
+            if ex.status == "SUCCEEDED":
+                out.update(output=dumps(ex.output), outputDetails={"included": True})
+        if ex.error is not None:
+            out["error"] = ex.error
+        if ex.cause is not None:
+            out["cause"] = ex.cause
+        if p.get("traceHeader") is not None:
+            out["traceHeader"] = p["traceHeader"]
+        return out
+
+    # ------------------------------------------------------------------ reading
+
+    def describe_execution(self, p: dict) -> dict:
+        r = self.record(p["executionArn"])
+        out: dict[str, Any] = {"executionArn": r.arn, "stateMachineArn": r.state_machine_arn, "name": r.name,
+                               "status": r.status, "startDate": r.start_time}
+        if r.stop_time is not None:
+            out["stopDate"] = r.stop_time
+        if p.get("includedData") != "METADATA_ONLY":
+            out.update(input=r.input, inputDetails={"included": True})
+            if r.output is not None:
+                out.update(output=r.output, outputDetails={"included": True})
+        for key, value in (("error", r.error), ("cause", r.cause), ("traceHeader", r.trace_header),
+                           ("mapRunArn", r.map_run_arn), ("stateMachineVersionArn", r.version_arn),
+                           ("stateMachineAliasArn", r.alias_arn)):
+            if value is not None:
+                out[key] = value
+        status, reason = redrive_status(r, self.clock(), self.engine.history_limit)
+        out["redriveCount"] = r.redrive_count
+        if r.redrive_time is not None:
+            out["redriveDate"] = r.redrive_time
+        out["redriveStatus"] = status
+        if reason is not None:
+            out["redriveStatusReason"] = reason
+        return out
+
+    def describe_state_machine_for_execution(self, p: dict) -> dict:
+        r = self.record(p["executionArn"])
+        definition = self.store.get_definition(r.definition_hash) or ""
+        current = self.store.get_resource(r.state_machine_arn)
+        machine = json.loads(current.body) if current is not None else {}
+        out: dict[str, Any] = {"stateMachineArn": r.version_arn or r.state_machine_arn, "name": r.state_machine_name,
+                               "definition": definition, "roleArn": r.role_arn,
+                               "updateDate": machine.get("updateDate", r.start_time),
+                               "loggingConfiguration": machine.get("loggingConfiguration",
+                                                                   {"level": "OFF", "includeExecutionData": False}),
+                               "tracingConfiguration": machine.get("tracingConfiguration", {"enabled": False})}
+        if machine.get("definition") == definition:
+            out["revisionId"] = machine["revisionId"]
+        if r.map_run_arn is not None:
+            out["mapRunArn"] = r.map_run_arn
+        if p.get("includedData") == "METADATA_ONLY":
+            out.pop("definition")
+        else:
+            from .machines import variable_references
+            refs = variable_references(definition)
+            if refs:
+                out["variableReferences"] = refs
+        return out
+
+    def list_executions(self, p: dict) -> dict:
+        machine_arn, map_run = p.get("stateMachineArn"), p.get("mapRunArn")
+        if (machine_arn is None) == (map_run is None):
+            raise validation("Must provide a StateMachine ARN or a MapRun ARN")
+        version = alias = None
+        if machine_arn is not None:
+            target = self.registry.read_machine_arn(machine_arn)
+            _, machine = self.registry.machine(target[1])
+            if machine["type"] == "EXPRESS":
+                raise ServiceError("StateMachineTypeNotSupported",
+                                   "This operation is not supported by this type of state machine")
+            machine_arn = target[1]
+            if target[2] is not None:
+                if target[2].isdigit():
+                    version = f"{target[1]}:{target[2]}"
+                else:
+                    alias = f"{target[1]}:{target[2]}"
+        size = pages.page_size(p)
+        after = pages.position(p)
+        redriven = {"REDRIVEN": True, "NOT_REDRIVEN": False}.get(p.get("redriveFilter", ""))
+        found = self.store.list_executions(state_machine_arn=machine_arn, status=p.get("statusFilter"),
+                                           map_run_arn=map_run, redriven=redriven, version_arn=version,
+                                           alias_arn=alias, limit=size + 1,
+                                           after=tuple(after) if after else None)
+        items = []
+        for r in found[:size]:
+            item: dict[str, Any] = {"executionArn": r.arn, "stateMachineArn": r.state_machine_arn, "name": r.name,
+                                    "status": r.status, "startDate": r.start_time,
+                                    "redriveCount": r.redrive_count}
+            for key, value in (("stopDate", r.stop_time), ("mapRunArn", r.map_run_arn),
+                               ("stateMachineVersionArn", r.version_arn), ("stateMachineAliasArn", r.alias_arn),
+                               ("redriveDate", r.redrive_time)):
+                if value is not None:
+                    item[key] = value
+            items.append(item)
+        out: dict[str, Any] = {"executions": items}
+        if len(found) > size:
+            out["nextToken"] = pages.token([found[size - 1].start_time, found[size - 1].arn])
+        return out
+
+    def get_execution_history(self, p: dict) -> dict:
+        r = self.record(p["executionArn"])
+        size = pages.page_size(p)
+        reverse = bool(p.get("reverseOrder"))
+        after = pages.position(p) or 0
+        if not isinstance(after, int):
+            raise ServiceError("InvalidToken", f"Invalid Token: '{p.get('nextToken')}'")
+        found = self.store.get_events(r.arn, after=after, limit=size + 1, reverse=reverse)
+        with_data = p.get("includeExecutionData", True)
+        events = []
+        for e in found[:size]:
+            event: dict[str, Any] = {"timestamp": e.timestamp, "type": e.type, "id": e.id,
+                                     "previousEventId": e.previous_id}
+            if e.details is not None:
+                details = json.loads(e.details)
+                if not with_data:
+                    for field in _JSON_FIELDS:
+                        details.pop(field, None)
+                event[details_key(e.type)] = details
+            events.append(event)
+        out: dict[str, Any] = {"events": events}
+        if len(found) > size:
+            out["nextToken"] = pages.token(found[size - 1].id)
+        return out
+
+    # ------------------------------------------------------------------ stopping and redriving
+
+    def stop_execution(self, p: dict) -> dict:
+        r = self.record(p["executionArn"])
+        if r.status != "RUNNING":
+            return {"stopDate": r.stop_time if r.stop_time is not None else self.clock()}
+        error, cause = p.get("error"), p.get("cause")
+        stopped = self._answer(self.engine.stop_execution(r.arn, error, cause))
+        if stopped is None or stopped.status == "RUNNING":
+            # another engine holds it: ask it through the store, and wait for it to stop
+            now = self.clock()
+            self.store.send_signal(Signal(ids.new_uuid(), r.arn, "stop", json.dumps({"error": error, "cause": cause}),
+                                          now))
+            self.store.notify()
+            deadline = time.monotonic() + ANSWER_TIMEOUT_S
+            while time.monotonic() < deadline:
+                latest = self.store.get_execution(r.arn)
+                if latest is not None and latest.status != "RUNNING":
+                    return {"stopDate": latest.stop_time}
+                time.sleep(0.02)
+            raise ServiceError("ServiceUnavailable", "The execution did not stop in time; try again.", 503)
+        return {"stopDate": stopped.stop_time}
+
+    def redrive_execution(self, p: dict) -> dict:
+        r = self.record(p["executionArn"])
+        record = self._answer(self.engine.redrive_execution(r.arn))
+        return {"redriveDate": record.redrive_time}
