@@ -208,12 +208,37 @@ def _server(args: argparse.Namespace) -> int:
     engine.run_in_thread()
     print(f"stepline server on http://{args.host}:{args.port} (database {args.db})", file=sys.stderr, flush=True)
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        _uvicorn_server()(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False,
+                               lifespan="off")).run()
     finally:
         engine.shutdown()
         service.close()
         store.close()
     return EXIT_OK
+
+
+def _uvicorn_server() -> Any:
+    import contextlib
+    import signal
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, but SIGTERM/SIGINT only end the serving: the caller then shuts the
+        engine down (uvicorn would re-raise the signal and kill the process before that)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Any:
+            def stop(signum: int, frame: Any) -> None:
+                self.should_exit = True
+            previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for s, handler in previous.items():
+                    signal.signal(s, handler)
+
+    return Server
 
 
 def _data_dir(db: str) -> str:
