@@ -1,31 +1,33 @@
 """``python -m stepline.bench.durable``: durable Standard executions per second, committed.
 
 For each benchmark workflow (``workflows/NAME.asl.json``) this starts ``--count`` executions
-and waits until every one is committed SUCCEEDED in the store, then reports:
+(named by UUIDs, as StartExecution names them by default) and waits until every one is
+committed SUCCEEDED in the store, then reports:
 
-- committed state transitions per second: ``*StateEntered`` events in the stored histories,
-  as ``python -m stepline.bench`` counts transitions (inside Parallel branches and Map
-  iterations too);
-- executions per second, start to committed SUCCEEDED (named by UUIDs, as StartExecution
-  names them by default). ``many-small`` is the three-state
+- committed state transitions per second: the ``*StateEntered`` events in the stored
+  histories, as ``python -m stepline.bench`` counts transitions (inside Parallel branches and
+  Map iterations too);
+- executions per second, start to committed SUCCEEDED. ``many-small`` is the three-state
   workflow (Pass, Pass, Succeed).
 
 Two ways to run the engine:
 
 - ``--workers 0`` (the default on SQLite): one :class:`~stepline.engine.durable.Engine` in
   this process; executions start through :meth:`Engine.start_execution`, all submitted at
-  once (each caller is answered after the commit of its start).
+  once (each caller is answered after the commit of its start). With ``--enqueue`` they are
+  put in the store first and the engine claims them, as workers do.
 - ``--workers N`` (the default on PostgreSQL: 2): ``N`` ``stepline worker`` processes on the
-  database; this process enqueues the executions (rows due now, 500 per transaction, then
-  ``NOTIFY``) once the workers are up, and the workers claim and run them.
+  database; once they are up, this process enqueues the executions (rows due now, 500 per
+  transaction, each followed by ``NOTIFY``) and the workers claim and run them. (On SQLite
+  workers find work by polling, once a second: expect that much more.)
 
-With ``--enqueue`` the in-process engine claims executions put in the store beforehand (as
-the workers do) instead of being handed them. Each workflow runs ``--reps`` times, each time on a new database; the best and the median run are
-reported (the machine is noisy). The clock starts before the first start and stops at the first
-poll (every 10 ms, or 1% of the time so far) that finds none RUNNING; then every execution is checked (status and output). SQLite runs on a file in a
-temporary directory with ``synchronous=FULL``; PostgreSQL on a database made for the run
-(``--pg-admin``) and dropped afterwards. With ``--profile`` the in-process engine's thread
-runs under cProfile and the top functions are printed.
+The clock starts before the first start and stops at the first poll (every 10 ms, or 1% of
+the time so far) that finds none RUNNING; then every execution is checked (status and output).
+Each workflow runs ``--reps`` times, each on a new database, and the best and the median run
+are reported (the machine is noisy). SQLite runs on a file in a temporary directory
+(``synchronous=FULL``); PostgreSQL on a database made for the run (``--pg-admin``) and dropped
+afterwards. With ``--profile`` the in-process engine's thread runs under cProfile and the top
+functions are printed.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import hashlib
 import json
 import os
 import pathlib
@@ -48,7 +51,6 @@ from typing import Any, Iterator
 from ..asl.values import dumps
 from ..ids import new_uuid
 from ..integrations import Functions, Integrations
-from ..integrations.functions import function
 from ..store import Store, Write, open_store
 
 HERE = pathlib.Path(__file__).parent
@@ -68,10 +70,19 @@ ENQUEUE_BATCH = 500
 POLL = 0.01
 
 
-@function("bench-echo")
 def echo(event: Any, context: Any) -> Any:
-    """The Task states' function (the worker processes load it with ``--functions``)."""
+    """The Task states' function, ``bench-echo``."""
     return event
+
+
+#: what the worker processes load with ``--functions`` (a file written for the run)
+WORKER_FUNCTIONS = '''import stepline
+
+
+@stepline.function("bench-echo")
+def echo(event, context):
+    return event
+'''
 
 
 # ---------------------------------------------------------------------------- databases
@@ -169,15 +180,19 @@ class Stats:
 
 def run_workflow(url: str, name: str, count: int, workers: int, timeout: float, profile: bool,
                  enqueue: bool = False) -> dict:
+    """Run ``count`` executions of workflow ``name`` on the database at ``url``: the figures."""
     definition, meta = load(name)
-    sm_arn = SM.format(name)
+    sm_arn, sm_name = SM.format(name), f"bench-{name}"
     inputs = [dumps(meta["input"])] * count
     probe = Probe(url)
     store = open_store(url)
     result: dict[str, Any] = {"workflow": name, "executions": count, "workers": workers}
-    procs: list[subprocess.Popen] = []
+    pool: Workers | None = None
     engine = None
+    futures: list = []
     prof = cProfile.Profile() if profile else None
+    elapsed: float | None = None
+    tmp = tempfile.TemporaryDirectory(prefix="stepline-bench-")
     try:
         if workers == 0:
             from ..engine.durable import HISTORY_LIMIT, Engine
@@ -188,65 +203,67 @@ def run_workflow(url: str, name: str, count: int, workers: int, timeout: float, 
                 engine._loop = lambda: prof.runcall(loop)  # type: ignore[method-assign]
             t0 = time.perf_counter()
             if enqueue:  # all due in the store first; the engine claims them as it starts
-                enqueue_all(store, definition, sm_arn, f"bench-{name}", inputs)
-                futures = []
-                stats = Stats(store)
-                engine.run_in_thread()
-            else:
-                stats = Stats(store)
-                engine.run_in_thread()
-                futures = [engine.start_execution(state_machine_arn=sm_arn, state_machine_name=f"bench-{name}",
-                                                  definition=definition, input_text=text)
-                           for text in inputs]
+                enqueue_all(store, definition, sm_arn, sm_name, inputs)
+            stats = Stats(store)
+            engine.run_in_thread()
+            if not enqueue:
+                futures = [engine.start_execution(state_machine_arn=sm_arn, state_machine_name=sm_name,
+                                                  definition=definition, input_text=text) for text in inputs]
         else:
             if name in EXTRA:
                 raise SystemExit(f"{name} runs only in-process (--workers 0): its history is over the limit")
-            procs = start_workers(url, workers)
+            pool = Workers(url, workers, pathlib.Path(tmp.name) / "bench_functions.py")
             t0 = time.perf_counter()
-            enqueue_all(store, definition, sm_arn, f"bench-{name}", inputs)
-        deadline = t0 + timeout
-        while True:
-            counts = probe.statuses()
-            if sum(counts.values()) == count and not counts.get("RUNNING"):
-                break
-            now = time.perf_counter()
-            if now > deadline:
-                raise TimeoutError(f"{name}: not done after {timeout:.0f}s: {counts}")
-            time.sleep(min(0.1, max(POLL, (now - t0) / 100)))  # at most 1% late, and little load
-        elapsed = time.perf_counter() - t0
+            enqueue_all(store, definition, sm_arn, sm_name, inputs)
+        elapsed = wait_until_done(probe, count, t0, timeout, name)
         if engine is not None:
             for f in futures:
-                f.result(timeout)
-            engine.shutdown()
-            engine = None
+                f.result(timeout)  # each start was answered (after its commit)
             result.update(commits=stats.commits, commit_s=round(stats.seconds, 3),
                           writes_per_commit=round(stats.writes / max(stats.commits, 1), 1),
                           events_per_commit=round(stats.events / max(stats.commits, 1), 1))
     finally:
         if engine is not None:
             engine.shutdown()
-        stop_workers(procs)
+        if pool is not None:
+            pool.stop()
         store.close()
-    bad = [(arn, status) for arn, status, output in probe.query("SELECT arn, status, output FROM executions")
-           if status != "SUCCEEDED" or not check(meta, json.loads(output))]
-    if bad:
-        raise AssertionError(f"{name}: {len(bad)} executions did not succeed as expected, e.g. {bad[0]}")
-    transitions = probe.query("SELECT COUNT(*) FROM events WHERE type LIKE ?", ("%StateEntered",))[0][0]
-    events = probe.query("SELECT COUNT(*) FROM events")[0][0]
-    probe.close()
+        tmp.cleanup()
+        if elapsed is None:
+            probe.close()
+    try:
+        bad = [(arn, status) for arn, status, output in probe.query("SELECT arn, status, output FROM executions")
+               if status != "SUCCEEDED" or not check(meta, json.loads(output))]
+        if bad:
+            raise AssertionError(f"{name}: {len(bad)} executions did not succeed as expected, e.g. {bad[0]}")
+        transitions = probe.query("SELECT COUNT(*) FROM events WHERE type LIKE ?", ("%StateEntered",))[0][0]
+        events = probe.query("SELECT COUNT(*) FROM events")[0][0]
+    finally:
+        probe.close()
     result.update(transitions=transitions, events=events, seconds=round(elapsed, 3),
                   transitions_per_s=round(transitions / elapsed), executions_per_s=round(count / elapsed, 1))
     if prof is not None:
-        stats_ = pstats.Stats(prof)
-        stats_.sort_stats("tottime").print_stats(30)
-        stats_.sort_stats("cumulative").print_stats(40)
+        top = pstats.Stats(prof)
+        top.sort_stats("tottime").print_stats(30)
+        top.sort_stats("cumulative").print_stats(40)
     return result
+
+
+def wait_until_done(probe: Probe, count: int, t0: float, timeout: float, name: str) -> float:
+    """Seconds from ``t0`` until all ``count`` executions are stored and none is RUNNING."""
+    while True:
+        counts = probe.statuses()
+        now = time.perf_counter()
+        if sum(counts.values()) == count and not counts.get("RUNNING"):
+            return now - t0
+        if now > t0 + timeout:
+            raise TimeoutError(f"{name}: not done after {timeout:.0f}s: {counts}")
+        time.sleep(min(0.1, max(POLL, (now - t0) / 100)))  # at most 1% late, and little load
 
 
 def enqueue_all(store: Store, definition: str, sm_arn: str, sm_name: str, inputs: list[str]) -> None:
     """Put the executions in the store, due now, many per transaction (what a queue in front
     of the engines does); then wake the workers."""
-    import hashlib
     from ..engine.durable import new_record
     digest = hashlib.sha256(definition.encode()).hexdigest()
     store.put_definition(digest, definition)
@@ -262,39 +279,45 @@ def enqueue_all(store: Store, definition: str, sm_arn: str, sm_name: str, inputs
         store.notify()
 
 
-def start_workers(url: str, n: int) -> list[subprocess.Popen]:
-    """``n`` ``stepline worker`` processes, returned once each says it runs."""
-    procs = []
-    for _ in range(n):
-        procs.append(subprocess.Popen([sys.executable, "-m", "stepline", "worker", "--db", url,
-                                       "--functions", __name__ if __name__ != "__main__" else "stepline.bench.durable"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                      env=dict(os.environ, PYTHONUNBUFFERED="1")))
-    for p in procs:
-        line = p.stderr.readline() if p.stderr else ""
-        if "running" not in line:
-            stop_workers(procs)
-            raise RuntimeError(f"a worker did not start: {line.strip()}")
-        threading.Thread(target=_drain, args=(p,), daemon=True).start()
-    return procs
+class Workers:
+    """``stepline worker`` processes on the database; their stderr is passed on, prefixed."""
 
+    def __init__(self, url: str, n: int, functions: pathlib.Path) -> None:
+        functions.write_text(WORKER_FUNCTIONS)
+        self.procs = [subprocess.Popen([sys.executable, "-m", "stepline", "worker", "--db", url,
+                                        "--functions", str(functions)],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                       env=dict(os.environ, PYTHONUNBUFFERED="1")) for _ in range(n)]
+        self.drains: list[threading.Thread] = []
+        for p in self.procs:  # each says when it runs
+            assert p.stderr is not None
+            line = p.stderr.readline()
+            drain = threading.Thread(target=self._drain, args=(p.stderr,), daemon=True)
+            drain.start()
+            self.drains.append(drain)
+            if "running" not in line:
+                self.stop()
+                raise RuntimeError(f"a worker did not start: {line.strip()}")
 
-def _drain(p: subprocess.Popen) -> None:
-    assert p.stderr is not None
-    for line in p.stderr:
-        sys.stderr.write("  worker: " + line)
+    @staticmethod
+    def _drain(stream: Any) -> None:
+        with stream:
+            for line in stream:
+                sys.stderr.write("  worker: " + line)
 
-
-def stop_workers(procs: list[subprocess.Popen]) -> None:
-    for p in procs:
-        if p.poll() is None:
-            p.terminate()
-    for p in procs:
-        try:
-            p.wait(30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+    def stop(self) -> None:
+        """SIGTERM, as an operator stops them (they release their leases)."""
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        for drain in self.drains:
+            drain.join(10)
 
 
 # ---------------------------------------------------------------------------- main

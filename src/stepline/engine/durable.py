@@ -38,7 +38,8 @@ from ..interpreter import Execution, Interpreter
 from ..interpreter import snapshot as snapshots
 from ..interpreter.events import RawJson
 from ..interpreter.frames import FINISHED, RUNNING, Frame, Sleep, Spawn, TaskCall
-from ..store import EventRecord, ExecutionExists, ExecutionRecord, Store, Write
+from ..interpreter.fanout import map_run
+from ..store import ActivityTask, EventRecord, ExecutionExists, ExecutionRecord, Resource, Store, Write
 
 logger = logging.getLogger("stepline.engine")
 
@@ -87,7 +88,8 @@ def redrive_status(record: ExecutionRecord, now: float, history_limit: int = HIS
 class Live:
     """An execution this engine holds: the interpreter's execution and its stored row."""
 
-    __slots__ = ("execution", "record", "committed", "new", "inflight", "ready", "timers", "waiters", "deferred")
+    __slots__ = ("execution", "record", "committed", "new", "inflight", "ready", "timers", "waiters", "deferred",
+                 "memo", "callbacks", "signals_seen", "signals_done", "activity_out", "activity_done", "map_runs")
 
     def __init__(self, execution: Execution, record: ExecutionRecord, committed: int, new: bool) -> None:
         self.execution = execution
@@ -99,6 +101,13 @@ class Live:
         self.timers: dict[int, float] = {}  # timer seq -> due time, while armed
         self.waiters: list[concurrent.futures.Future] = []  # resolved with the record at the next commit
         self.deferred: list[TaskCall] = []  # tasks of a new execution, invoked once its start is committed
+        self.memo: snapshots.TextMemo | None = None  # made at its second snapshot
+        self.callbacks: dict[str, TaskCall] = {}   # token -> a task waiting for SendTask*/an activity worker
+        self.signals_seen: set[str] = set()        # signals applied (deleted from the store by the next commit)
+        self.signals_done: list[str] = []
+        self.activity_out: list[ActivityTask] = []  # activity tasks to make visible with the next commit
+        self.activity_done: list[str] = []         # and those no longer wanted (by token)
+        self.map_runs: dict[str, str] = {}         # Map Run ARN -> its description as last written
 
 
 class Engine:
@@ -135,6 +144,7 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._next_claim = 0.0
         self._next_renew = 0.0
+        self._next_signals = 0.0
         self._listener: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -172,7 +182,7 @@ class Engine:
                     time.sleep(0.5)
                 continue
             if notified:
-                self._next_claim = 0.0
+                self._next_claim = self._next_signals = 0.0
                 self._wakeup.set()
 
     # ------------------------------------------------------------------ entry points (any thread)
@@ -209,7 +219,7 @@ class Engine:
 
     def wake(self) -> None:
         """Look at the store again now: new work or signals may be there (sent by this process)."""
-        self._next_claim = 0.0
+        self._next_claim = self._next_signals = 0.0
         self._wakeup.set()
 
     # ------------------------------------------------------------------ the loop
@@ -221,6 +231,8 @@ class Engine:
                 if not self._drain_inbox(now):
                     break
                 self._drain_completions()
+                if now >= self._next_signals:
+                    self._take_signals(now)
                 self._fire_timers()
                 self._advance_ready()
                 if self._dirty:
@@ -241,7 +253,7 @@ class Engine:
             self._final_commit()
 
     def _sleep(self, now: float) -> None:
-        until = min(self._next_claim, self._next_renew)
+        until = min(self._next_claim, self._next_renew, self._next_signals)
         if self._timers:
             until = min(until, self._timers[0][0])
         self._wakeup.wait(max(0.0, min(until - now, self.poll_interval)))
@@ -367,7 +379,7 @@ class Engine:
             for frame, due in restored.timers:
                 self._timer(due, "wake", live, frame)
             for call in restored.tasks:  # a result that was not committed: call again
-                self._dispatch(live, call, now)
+                self._dispatch(live, call, now, restored=True)
         self._dirty[record.arn] = live
         return live
 
@@ -419,14 +431,40 @@ class Engine:
         else:  # pragma: no cover
             raise AssertionError(f"unknown request {request!r}")
 
-    def _dispatch(self, live: Live, call: TaskCall, now: float) -> None:
-        live.inflight += 1
+    def _dispatch(self, live: Live, call: TaskCall, now: float, *, restored: bool = False) -> None:
+        """Start a task: call its integration on the pool, or hand it to an activity worker
+        (a row made visible by the next commit), arming its timeout. A callback token or an
+        activity task only leaves the engine once the commit that scheduled it is done."""
         if call.timeout is not None:
             self._timer(call.scheduled_at + call.timeout, "task-timeout", live, call)
-        if live.new:  # no task runs for an execution whose start may yet be refused or lost
+        activity = call.resource.kind == "activity"
+        if activity or call.token is not None:
+            if call.token is None:
+                call.token = ids.new_token(live.record.arn)
+            live.callbacks[call.token] = call
+            if call.waiting_since is not None:  # restored: out already, waiting for an answer
+                self._heartbeat_timer(live, call)
+                return
+            if activity:
+                if not restored:  # restored: its row was committed with the snapshot that holds it
+                    live.activity_out.append(ActivityTask(call.token, call.resource.arn, live.record.arn,
+                                                          dumps(call.input), now))
+                return
+        live.inflight += 1
+        if live.new or call.token is not None:  # nothing leaves before its scheduling is committed
             live.deferred.append(call)
         else:
             self._pool.submit(self._run_task, live, call)
+
+    def _heartbeat_timer(self, live: Live, call: TaskCall) -> None:
+        if call.heartbeat is not None and call.waiting_since is not None:
+            self._timer(call.waiting_since + call.heartbeat, "heartbeat", live, (call, call.waiting_since))
+
+    def _callback_over(self, live: Live, call: TaskCall) -> None:
+        """A callback task or activity task ended (answered, timed out, abandoned)."""
+        if call.token is not None and live.callbacks.pop(call.token, None) is not None \
+                and call.resource.kind == "activity":
+            live.activity_done.append(call.token)
 
     def _run_task(self, live: Live, call: TaskCall) -> None:
         try:
@@ -449,9 +487,17 @@ class Engine:
             if not self._holds(live):
                 continue  # released or lost meanwhile: the result is not ours to apply
             now = self.clock()
+            if ok and call.token is not None:  # a callback: the request went out, the answer will come
+                if call.frame.task is call and live.execution.status == RUNNING:
+                    interp.tasks.submitted(call, value[0], now)
+                    call.waiting_since = now
+                    self._heartbeat_timer(live, call)
+                    self._dirty[live.record.arn] = live
+                continue
             if ok:
                 request = interp.task_succeeded(call, value[0], now, size=value[1])
             else:
+                self._callback_over(live, call)
                 request = interp.task_failed(call, value.error, value.cause, now)
             self._handle(live, request)
             self._dirty[live.record.arn] = live
@@ -473,10 +519,75 @@ class Engine:
             if kind == "wake":
                 self._handle(live, interp.timer_fired(target, now))
             elif kind == "task-timeout":
+                self._callback_over(live, target)
                 self._handle(live, interp.task_timed_out(target, now))
+            elif kind == "heartbeat":
+                call, since = target
+                if call.waiting_since != since or call.frame.task is not call:
+                    continue  # a heartbeat came meanwhile (a later timer is armed), or the task ended
+                self._callback_over(live, call)
+                self._handle(live, interp.task_timed_out(call, now, heartbeat=True))
             elif kind == "execution-timeout":
                 interp.time_out(live.execution, now)
             self._dirty[live.record.arn] = live
+
+    # ------------------------------------------------------------------ signals
+
+    def _take_signals(self, now: float) -> None:
+        """Apply what was sent to the executions held here (StopExecution from another process,
+        SendTask*, an activity worker taking a task, UpdateMapRun). Each is applied once: it
+        is deleted by the commit that records its effect."""
+        self._next_signals = now + self.poll_interval
+        if not self.live:
+            return
+        try:
+            found = self.store.signals_for(self.owner)
+        except Exception as e:  # the database is away for a moment: the next poll tries again
+            logger.warning("reading signals failed: %s", e)
+            return
+        for signal in found:
+            live = self.live.get(signal.execution_arn)
+            if live is None or signal.id in live.signals_seen or live.new:
+                continue
+            live.signals_seen.add(signal.id)
+            live.signals_done.append(signal.id)
+            self._dirty[live.record.arn] = live
+            if live.execution.status == RUNNING:
+                try:
+                    self._apply_signal(live, signal.kind, json.loads(signal.body), self.clock())
+                except (ValueError, KeyError, TypeError) as e:  # a malformed signal: dropped
+                    logger.error("signal %s for %s ignored: %s", signal.kind, signal.execution_arn, e)
+
+    def _apply_signal(self, live: Live, kind: str, body: dict, now: float) -> None:
+        interp = self.interpreter
+        if kind == "stop":
+            interp.stop(live.execution, body.get("error"), body.get("cause"), now)
+            return
+        if kind == "map-run-update":
+            group = (live.execution.map_run_groups or {}).get(body["mapRunArn"])
+            if group is not None:
+                self._handle(live, interp.fanout.update_map_run(
+                    group, now, max_concurrency=body.get("maxConcurrency"),
+                    tolerated_percentage=body.get("toleratedFailurePercentage"),
+                    tolerated_count=body.get("toleratedFailureCount")))
+            return
+        call = live.callbacks.get(body["token"])
+        if call is None or call.frame.task is not call:
+            return  # the task ended meanwhile (timed out, stopped): the answer comes too late
+        if kind == "activity-started":
+            interp.tasks.started(call, body.get("worker"), now)
+            call.waiting_since = now
+            self._heartbeat_timer(live, call)
+        elif kind == "task-heartbeat":
+            if call.waiting_since is not None:
+                call.waiting_since = now
+                self._heartbeat_timer(live, call)
+        elif kind == "task-success":
+            self._callback_over(live, call)
+            self._handle(live, interp.task_succeeded(call, loads(body["output"]), now))
+        elif kind == "task-failure":
+            self._callback_over(live, call)
+            self._handle(live, interp.task_failed(call, body.get("error"), body.get("cause"), now))
 
     # ------------------------------------------------------------------ committing
 
@@ -507,13 +618,15 @@ class Engine:
                 self._refused(live, arn in result.exists)
                 continue
             live.committed = len(live.execution.events)
-            if live.new:
-                live.new = False
-                if live.deferred:  # its start is committed: its tasks may run now
-                    if self._running and live.execution.status == RUNNING:
-                        for call in live.deferred:
-                            self._pool.submit(self._run_task, live, call)
-                    live.deferred.clear()
+            live.new = False
+            live.signals_done.clear()
+            live.activity_out.clear()
+            live.activity_done.clear()
+            if live.deferred:  # their scheduling is committed: these tasks may run now
+                if self._running and live.execution.status == RUNNING:
+                    for call in live.deferred:
+                        self._pool.submit(self._run_task, live, call)
+                live.deferred.clear()
             for future in live.waiters:
                 if not future.done():
                     future.set_result(live.record)
@@ -556,7 +669,9 @@ class Engine:
         r.status = ex.status
         r.event_count = len(events)
         if ex.status == RUNNING:
-            r.snapshot = dumps(snapshots.dump(ex))
+            if live.memo is None and r.snapshot is not None:  # it runs over several commits
+                live.memo = snapshots.TextMemo()
+            r.snapshot = snapshots.dump_text(ex, memo=live.memo)
             r.wake_at = now if (live.inflight or live.ready) else min(live.timers.values(), default=None)
             r.lease_owner, r.lease_until = self.owner, now + self.lease_seconds
         else:
@@ -565,7 +680,25 @@ class Engine:
             # an unsuccessful execution keeps where it stopped, for RedriveExecution
             r.snapshot = None if ex.status == "SUCCEEDED" else dumps(snapshots.dump(ex, redrive=True))
             r.wake_at = r.lease_owner = r.lease_until = None
-        return Write(r, new=live.new, events=records, owner=None if live.new else self.owner)
+            for call in list(live.callbacks.values()):  # abandoned with the execution
+                self._callback_over(live, call)
+        return Write(r, new=live.new, events=records, owner=None if live.new else self.owner,
+                     signals_done=list(live.signals_done), activity_tasks=list(live.activity_out),
+                     activity_tasks_done=list(live.activity_done),
+                     resources=self._map_run_rows(live) if ex.map_run_groups else ())
+
+    def _map_run_rows(self, live: Live) -> list[Resource]:
+        """The Map Runs whose description changed since the last commit."""
+        ex = live.execution
+        rows = []
+        for arn, group in (ex.map_run_groups or {}).items():
+            described = map_run(group, ex)
+            text = dumps(described)
+            if live.map_runs.get(arn) != text:
+                live.map_runs[arn] = text
+                label = arn.rsplit(":", 1)[0].split("/", 1)[-1]
+                rows.append(Resource(arn, "map-run", label, ex.arn, described["startDate"], text))
+        return rows
 
     def _final_commit(self) -> None:
         """On shutdown: commit what is done, then give the leases back for others to go on."""
@@ -584,6 +717,7 @@ class Engine:
         except Exception:  # pragma: no cover
             logger.exception("could not release the leases on shutdown")
         self.live.clear()
+        self._names.clear()
 
     # ------------------------------------------------------------------ claiming work
 
@@ -682,8 +816,8 @@ class _Texts:
             known = self.memo.get(id(value))
             if known is not None and known[0] is value:
                 return known[1]
-            text = self.memo[id(value)] = value, dumps(value)  # the value kept: its id is not reused
-            return text[1]
+            known = self.memo[id(value)] = (value, dumps(value))  # the value kept: its id is not reused
+            return known[1]
         return dumps(value)
 
 
@@ -693,6 +827,17 @@ _TRUNCATED = {"input": ',"inputDetails":{"truncated":false}', "output": ',"outpu
 
 def _details_text(details: dict, text: _Texts) -> str:
     """``dumps(render_details(details))``, the stored ``<type>EventDetails``, written directly."""
+    if len(details) == 2:  # most events: a state entered or exited (inlined: twice per transition)
+        items = iter(details.items())
+        k, name = next(items)
+        if k == "name" and type(name) is str:
+            k, value = next(items)
+            if k == "input" and type(value) is not RawJson:
+                return '{"name":' + encode_basestring(name) + ',"input":' + encode_basestring(text(value)) + \
+                    ',"inputDetails":{"truncated":false}}'
+            if k == "output" and type(value) is not RawJson:
+                return '{"name":' + encode_basestring(name) + ',"output":' + encode_basestring(text(value)) + \
+                    ',"outputDetails":{"truncated":false}}'
     parts = []
     for k, v in details.items():
         key = _KEYS.get(k)

@@ -126,6 +126,10 @@ class LocalRunner:
 
     def _invoke(self, call: TaskCall) -> Any:
         interp, now = self.interpreter, self.clock.now
+        if call.token is not None or call.resource.kind == "activity":
+            return interp.task_failed(call, "States.TaskFailed", "stepline runs callbacks (.waitForTaskToken) and "
+                                      "activities in `stepline server`, which can receive SendTaskSuccess; "
+                                      "`stepline run` cannot", now())
         if call.timeout is None and self.timeout is None:
             # nothing can interrupt this task: call it right here (the cheapest way)
             try:

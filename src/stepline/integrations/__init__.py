@@ -41,7 +41,7 @@ class Integrations:
             invocation = self._function(resource.name, payload, timeout, resource.arn)
             return invocation.payload, invocation.raw_size
         if resource.kind == "service" and resource.service == "lambda" and resource.action == "invoke" \
-                and resource.pattern == "request-response":
+                and resource.pattern in ("request-response", "waitForTaskToken"):
             return self._lambda_invoke(payload, timeout), None
         raise TaskFailure("States.TaskFailed", f"stepline cannot run the resource '{resource.arn}' in this mode: "
                                                "no integration is available for it")

@@ -380,7 +380,7 @@ class Interpreter:
         """The task returned ``result``; ``size``, when given, bounds its size as JSON."""
         return self.tasks.succeeded(call, result, now, size)
 
-    def task_failed(self, call: TaskCall, error: str, cause: str | None, now: float) -> Any:
+    def task_failed(self, call: TaskCall, error: str | None, cause: str | None, now: float) -> Any:
         return self.tasks.failed(call, error, cause, now)
 
     def task_timed_out(self, call: TaskCall, now: float, *, heartbeat: bool = False) -> Any:

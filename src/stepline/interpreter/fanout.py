@@ -19,7 +19,7 @@ from ..asl.model import MapState, ParallelState
 from ..asl.templates import unexpected_type
 from ..asl.values import JSON, dumps, size_in_bytes
 from . import io
-from .frames import DONE, START, WAITING, Frame, Group, Spawn
+from .frames import DONE, RUNNING, START, WAITING, Execution, Frame, Group, Spawn
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import Interpreter
@@ -112,6 +112,10 @@ class FanOut:
             group.map_run_arn = (f"arn:aws:states:{ex.region}:{ex.account}:mapRun:{ex.state_machine_name}/"
                                  f"{st.label or st.name}:{new_uuid()}")
             log.append(("MapRunStarted", frame.last, now, {"mapRunArn": group.map_run_arn}))
+            group.started_at = now
+            if ex.map_run_groups is None:
+                ex.map_run_groups = {}
+            ex.map_run_groups[group.map_run_arn] = group
             frame.last = group.cursor = len(log)
         frame.child_group = group
         frame.phase = WAITING
@@ -195,6 +199,27 @@ class FanOut:
         if pct is not None and not 0 <= pct <= 100:
             raise StatesError(errors.RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
         return count, pct
+
+    def update_map_run(self, group: Group, now: float, *, max_concurrency: int | None = None,
+                       tolerated_percentage: float | None = None, tolerated_count: int | None = None) -> Any:
+        """UpdateMapRun: new limits for a running Distributed Map; starts the iterations a higher
+        concurrency allows now (a Spawn), or None."""
+        if group.closed:
+            return None
+        if tolerated_percentage is not None:
+            group.tolerated_percentage = tolerated_percentage
+        if tolerated_count is not None:
+            group.tolerated_count = tolerated_count
+        if max_concurrency is None:
+            return None
+        group.limit = max_concurrency
+        parent = group.parent
+        st: Any = parent.program.states[parent.state]
+        children = []
+        while (not group.limit or group.running < group.limit) and (
+                group.next_index < group.total if group.pending is None else group.pending):
+            children.append(self._map_child(parent, st, group, now))
+        return Spawn(children) if children else None
 
     def _map_child(self, frame: Frame, st: MapState, group: Group, now: float) -> Frame:
         if group.pending is not None:
@@ -365,6 +390,9 @@ class FanOut:
         self._close(group, now)
         parent.last = prev
 
+        if group.distributed:
+            group.outcome, group.ended_at = "FAILED", now
+
         def give_up() -> None:
             if group.distributed:
                 log.append(("MapRunFailed", parent.last, now, {"error": error, "cause": cause}))
@@ -394,6 +422,7 @@ class FanOut:
         if group.distributed:
             log.append(("MapRunSucceeded", group.cursor, now, None))
             parent.last = len(log)
+            group.outcome, group.ended_at = "SUCCEEDED", now
         # *StateExited follows what *StateSucceeded follows (parent.last stays put)
         log.append(("MapStateSucceeded", parent.last, now, None))
         return self._resume(parent, st, group, now)
@@ -479,4 +508,33 @@ def _path(getter: Any, data: JSON, frame: Frame, field: str) -> JSON:
         return getter(data, frame)
     except PathNotFound as e:
         raise StatesError(errors.RUNTIME, f"Invalid path for {field}: {e}") from None
+
+
+def map_run(group: Group, execution: Execution) -> dict:
+    """A Distributed Map run as DescribeMapRun describes it (counts of items; each item is
+    one child execution, so the execution counts are the same)."""
+    succeeded = len(group.done)
+    failed = group.failures
+    aborted = max(0, len(group.stopped) - failed)
+    running = group.running
+    total = group.total
+    status = group.outcome or ("RUNNING" if execution.status == RUNNING else "ABORTED")
+    if status == "ABORTED":
+        aborted += running
+        running = 0
+    counts = {"pending": max(0, total - succeeded - failed - aborted - running), "running": running,
+              "succeeded": succeeded, "failed": failed, "timedOut": 0, "aborted": aborted, "total": total,
+              "resultsWritten": succeeded + failed if group.outcome else 0, "failuresNotRedrivable": 0,
+              "pendingRedrive": 0}
+    out: dict = {"mapRunArn": group.map_run_arn, "executionArn": execution.arn, "status": status,
+                 "startDate": group.started_at, "maxConcurrency": group.limit,
+                 "toleratedFailurePercentage": float(group.tolerated_percentage or 0.0),
+                 "toleratedFailureCount": group.tolerated_count or 0, "itemCounts": counts,
+                 "executionCounts": dict(counts), "redriveCount": execution.redrive_count}
+    ended = group.ended_at if group.outcome else execution.stop_time if status == "ABORTED" else None
+    if ended is not None:
+        out["stopDate"] = ended
+    if execution.redrive_time is not None:
+        out["redriveDate"] = execution.redrive_time
+    return out
 

@@ -38,7 +38,7 @@ class Execution:
 
     __slots__ = ("machine", "arn", "name", "input", "input_text", "role_arn", "state_machine_arn",
                  "state_machine_name", "start_time", "events", "status", "output", "error", "cause",
-                 "root", "_ctx_execution", "redrive_count", "region", "account", "stop_time", "map_runs",
+                 "root", "_ctx_execution", "redrive_count", "region", "account", "stop_time", "map_runs", "map_run_groups",
                  "input_size", "redrive_time")
 
     def __init__(self, machine: StateMachine, *, arn: str, name: str, input: JSON, input_text: str | None,
@@ -65,6 +65,7 @@ class Execution:
         self.redrive_count = redrive_count
         self.redrive_time: float | None = None
         self.map_runs: int = 0
+        self.map_run_groups: dict[str, Group] | None = None  # the Distributed Map runs seen, by ARN
         self.input_size: int | None = None  # the input's size as JSON, when the caller knows it
         self._ctx_execution: dict | None = None
 
@@ -197,6 +198,9 @@ class Group:
     selector_input: JSON = None    # what a Map's ItemSelector reads as "$"
     item_sizes: list | None = None  # sizes of the iterations' inputs, when batched (ItemBatcher)
     map_run_arn: str | None = None
+    started_at: float = 0.0        # a Map Run's start and end, and how it ended (SUCCEEDED | FAILED)
+    ended_at: float | None = None
+    outcome: str | None = None
 
 
 # ---------------------------------------------------------------------------- requests to the engine
@@ -204,7 +208,8 @@ class Group:
 class TaskCall:
     """Run this task for ``frame`` and report with task_succeeded / task_failed / task_timed_out."""
 
-    __slots__ = ("frame", "state", "resource", "input", "timeout", "heartbeat", "token", "attempt", "scheduled_at")
+    __slots__ = ("frame", "state", "resource", "input", "timeout", "heartbeat", "token", "attempt", "scheduled_at",
+                 "waiting_since")
 
     def __init__(self, frame: Frame, state: TaskState, resource: Resource, token: str | None, attempt: int,
                  scheduled_at: float = 0.0) -> None:
@@ -217,6 +222,9 @@ class TaskCall:
         self.token = token
         self.attempt = attempt
         self.scheduled_at = scheduled_at
+        #: a callback (.waitForTaskToken) handed out, or an activity task taken by a worker: since
+        #: when (the last heartbeat); None while the request is not out yet
+        self.waiting_since: float | None = None
 
     def __repr__(self) -> str:
         return f"TaskCall({self.resource.arn!r}, state={self.state.name!r})"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..asl.model import MapState, ParallelState, Program, StateMachine
+from ..asl.values import dumps
 from .frames import ACT, DONE, ENTER, START, WAITING, Execution, Frame, Group, TaskCall
 
 VERSION = 1
@@ -46,6 +47,8 @@ def _dump_frame(f: Frame, redrive: bool = False) -> dict:
     if t is not None and not redrive:
         d["t"] = {"i": t.input, "to": t.timeout, "hb": t.heartbeat, "tk": t.token, "a": t.attempt,
                   "sa": t.scheduled_at}
+        if t.waiting_since is not None:
+            d["t"]["ws"] = t.waiting_since
     g = f.child_group
     if g is not None and (redrive or not g.closed):
         d["g"] = _dump_group(g, redrive)
@@ -69,9 +72,108 @@ def _dump_group(g: Group, redrive: bool = False) -> dict:
     if g.distributed:
         d["di"] = True
         d["mr"] = g.map_run_arn
+        d["ms"] = g.started_at
     if g.selector_input is not None:
         d["si"] = g.selector_input
     return d
+
+
+# ---------------------------------------------------------------------------- dump as text
+
+class TextMemo:
+    """What :func:`dump_text` keeps between the snapshots of one execution, by identity: the
+    JSON text of the frames' data and of the groups' inputs and items, whole (values are never
+    changed once made, so the same object has the same text), and of each result of a group
+    (the results list is filled in place: a new result costs its own text only)."""
+
+    __slots__ = ("lists", "values")
+
+    def __init__(self) -> None:
+        self.values: dict[int, tuple[Any, str]] = {}  # id -> (value, its text)
+        self.lists: dict[int, tuple[list, list, list[str]]] = {}  # id -> (list, its elements, their texts)
+
+    def value_text(self, value: Any, used: set[int]) -> str:
+        if type(value) is not dict and type(value) is not list:
+            return dumps(value)
+        key = id(value)
+        used.add(key)
+        entry = self.values.get(key)
+        if entry is None or entry[0] is not value:
+            entry = self.values[key] = (value, dumps(value))  # the value kept: its id is not reused
+        return entry[1]
+
+    def list_text(self, values: list, used: set[int]) -> str:
+        key = id(values)
+        used.add(key)
+        entry = self.lists.get(key)
+        if entry is None or entry[0] is not values:
+            entry = self.lists[key] = (values, [], [])
+        _, seen, texts = entry
+        known = len(seen)
+        for i, value in enumerate(values):
+            if i >= known:
+                seen.append(value)
+                texts.append(dumps(value))
+            elif seen[i] is not value:
+                seen[i] = value
+                texts[i] = dumps(value)
+        if known > len(values):
+            del seen[len(values):], texts[len(values):]
+        return "[" + ",".join(texts) + "]"
+
+    def forget_unused(self, used: set[int]) -> None:
+        for table in (self.values, self.lists):
+            if len(table) > len(used) or any(key not in used for key in table):
+                for key in [key for key in table if key not in used]:
+                    del table[key]
+
+
+_VALUES = frozenset(("d", "si", "it", "isz"))  # a frame's data; a group's input, items, their sizes
+
+
+def dump_text(execution: Execution, *, redrive: bool = False, memo: TextMemo | None = None) -> str:
+    """``dumps(dump(execution, redrive=redrive))``, the same text; with a ``memo`` kept from the
+    execution's previous snapshot, what has not changed since is not encoded again (a Map over
+    many items would otherwise cost its whole input, items and results at every commit)."""
+    d = dump(execution, redrive=redrive)
+    if memo is None or execution.root is None or execution.root.child_group is None:
+        return dumps(d)  # no Parallel or Map running: nothing worth remembering
+    used: set[int] = set()
+    parts = []
+    for k, v in d.items():
+        parts.append(dumps(k) + ":" + (_frame_text(v, memo, used) if k == "root" and v is not None else dumps(v)))
+    memo.forget_unused(used)
+    return "{" + ",".join(parts) + "}"
+
+
+def _frame_text(d: dict, memo: TextMemo, used: set[int]) -> str:
+    if "g" not in d:  # a frame without children (a branch, an iteration): small, encoded whole
+        return dumps(d)
+    parts = []
+    for k, v in d.items():
+        if k == "d":
+            text = memo.value_text(v, used)
+        elif k == "g":
+            text = _group_text(v, memo, used)
+        else:
+            text = dumps(v)
+        parts.append(dumps(k) + ":" + text)
+    return "{" + ",".join(parts) + "}"
+
+
+def _group_text(d: dict, memo: TextMemo, used: set[int]) -> str:
+    parts = []
+    for k, v in d.items():
+        if k == "a":
+            text = "[" + ",".join(_frame_text(child, memo, used) for child in v) + "]"
+        elif k == "r" and type(v) is list:
+            text = memo.list_text(v, used)
+        elif k in _VALUES:
+            text = memo.value_text(v, used)
+        else:
+            text = dumps(v)
+        parts.append(dumps(k) + ":" + text)
+    return "{" + ",".join(parts) + "}"
 
 
 # ---------------------------------------------------------------------------- load
@@ -154,6 +256,7 @@ def _load_frame(d: dict, ex: Execution, programs: dict[str, Program], outer: Fra
         st = program.states[f.state]
         call = TaskCall(f, st, st.resource, t.get("tk"), t.get("a", 0), t.get("sa", 0.0))  # type: ignore[arg-type,attr-defined]
         call.input, call.timeout, call.heartbeat = t.get("i"), t.get("to"), t.get("hb")
+        call.waiting_since = t.get("ws")
         f.task = call
         if f.phase == WAITING:
             restored.tasks.append(call)
@@ -171,7 +274,11 @@ def _load_group(d: dict, parent: Frame, ex: Execution, programs: dict[str, Progr
               next_index=d["ni"], finished=d["fi"], failures=d["fa"], limit=d["li"], tolerated_count=d.get("tc"),
               tolerated_percentage=d.get("tp"), cursor=d["cu"], distributed=d.get("di", False),
               result_size=d.get("rs", 2), selector_input=d.get("si"), item_sizes=d.get("isz"),
-              map_run_arn=d.get("mr"))
+              map_run_arn=d.get("mr"), started_at=d.get("ms", 0.0))
+    if g.map_run_arn is not None:
+        if ex.map_run_groups is None:
+            ex.map_run_groups = {}
+        ex.map_run_groups[g.map_run_arn] = g
     st = parent.program.states[parent.state]
     if not isinstance(st, (MapState, ParallelState)):
         raise SnapshotError(f"state {parent.state!r} has children but is not a Map or Parallel state")

@@ -147,7 +147,7 @@ class Tasks:
             outcome = interpreter.state_failed(frame, call.state, e, now)
         return interpreter.continue_after(frame, outcome, now)
 
-    def failed(self, call: TaskCall, error: str, cause: str | None, now: float) -> Any:
+    def failed(self, call: TaskCall, error: str | None, cause: str | None, now: float) -> Any:
         frame = call.frame
         if frame.task is not call or frame.phase != WAITING or frame.execution.status != RUNNING:
             return None
@@ -181,7 +181,7 @@ class Tasks:
         frame.last = len(log)
         return self._after_failure(frame, call, error, None, now)
 
-    def _after_failure(self, frame: Frame, call: TaskCall, error: str, cause: str | None, now: float) -> Any:
+    def _after_failure(self, frame: Frame, call: TaskCall, error: str | None, cause: str | None, now: float) -> Any:
         interpreter = self.interpreter
         outcome = interpreter.handle_error(frame, call.state, error, cause, now)
         return interpreter.continue_after(frame, outcome, now)

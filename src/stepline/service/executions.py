@@ -37,6 +37,7 @@ logger = logging.getLogger("stepline.express")
 EXPRESS_LIMIT_S = 300.0
 ANSWER_TIMEOUT_S = 30.0        # how long a caller waits for the engine's commit before an error
 _JSON_FIELDS = ("input", "output")
+MAP_RUN = "map-run"
 
 
 def check_input(text: Any) -> str:
@@ -306,3 +307,46 @@ class Executions:
         r = self.record(p["executionArn"])
         record = self._answer(self.engine.redrive_execution(r.arn))
         return {"redriveDate": record.redrive_time}
+
+    # ------------------------------------------------------------------ map runs
+
+    def _map_run(self, text: Any) -> tuple[str, dict]:
+        arn = self.arns.read(text, "mapRun")
+        canonical = f"{self.arns.prefix}:mapRun:{':'.join(arn.parts)}" if self.arns.ours(arn) else str(arn)
+        found = self.store.get_resource(canonical)
+        if found is None or found.kind != MAP_RUN:
+            raise ServiceError("ResourceNotFound", f"Resource not found: '{text}'")
+        return canonical, json.loads(found.body)
+
+    def list_map_runs(self, p: dict) -> dict:
+        r = self.record(p["executionArn"])
+        size = pages.page_size(p)
+        after = pages.position(p)
+        found = self.store.list_resources(MAP_RUN, parent=r.arn, limit=size + 1,
+                                          after=tuple(after) if after else None)
+        out: dict[str, Any] = {"mapRuns": [
+            {"executionArn": r.arn, "mapRunArn": m.arn, "stateMachineArn": r.state_machine_arn,
+             "startDate": m.created, **({"stopDate": body["stopDate"]} if "stopDate" in body else {})}
+            for m in found[:size] for body in (json.loads(m.body),)]}
+        if len(found) > size:
+            out["nextToken"] = pages.token([found[size - 1].created, found[size - 1].arn])
+        return out
+
+    def describe_map_run(self, p: dict) -> dict:
+        return self._map_run(p["mapRunArn"])[1]
+
+    def update_map_run(self, p: dict) -> dict:
+        arn, body = self._map_run(p["mapRunArn"])
+        change = {k: p[k] for k in ("maxConcurrency", "toleratedFailurePercentage", "toleratedFailureCount")
+                  if p.get(k) is not None}
+        if not change:
+            raise validation("At least one of maxConcurrency, toleratedFailurePercentage or toleratedFailureCount "
+                             "must be specified.")
+        if body["status"] != "RUNNING":
+            raise ServiceError("ResourceNotFound", f"Map Run is not running: '{arn}'")
+        self.store.send_signal(Signal(ids.new_uuid(), body["executionArn"], "map-run-update",
+                                      json.dumps({"mapRunArn": arn, **change}), self.clock()))
+        self.store.notify()
+        self.engine.wake()
+        return {}
+

@@ -124,7 +124,8 @@ class Write:
     :data:`MUTABLE` columns), and the events appended since the last commit. An update with
     an ``owner`` applies only while that engine holds the lease (see the module doc).
     With it go the signals it applied (deleted), the activity tasks it schedules (made
-    visible) and those it no longer waits for (deleted, by token)."""
+    visible) and those it no longer waits for (deleted, by token), and resources it describes
+    (a Map Run: inserted, or their body replaced)."""
 
     record: ExecutionRecord
     new: bool = False
@@ -133,6 +134,7 @@ class Write:
     signals_done: Sequence[str] = ()
     activity_tasks: Sequence[ActivityTask] = ()
     activity_tasks_done: Sequence[str] = ()
+    resources: Sequence[Resource] = ()
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ on none is lost (those that come between waits are delivered by the next one).
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import weakref
 from typing import Any, Iterable, Iterator, Sequence
@@ -22,6 +23,8 @@ import psycopg
 
 from .base import COLUMNS, MUTABLE, CommitResult, StoreError, Write
 from .sql import SqlStore
+
+logger = logging.getLogger("stepline.store")
 
 CHANNEL = "stepline_work"
 CONNECT_TIMEOUT_S = 10
@@ -33,10 +36,10 @@ COPY_ROWS = 16
 _NEW = "stepline_new_executions"
 _UPDATES = "stepline_updated_executions"
 _TEMP_TABLES = (
-    f"CREATE TEMP TABLE IF NOT EXISTS {_NEW} ON COMMIT DELETE ROWS AS "
-    f"SELECT {', '.join(COLUMNS)} FROM executions WITH NO DATA",
-    f"CREATE TEMP TABLE IF NOT EXISTS {_UPDATES} ON COMMIT DELETE ROWS AS "
-    f"SELECT {', '.join(MUTABLE)}, arn, lease_owner AS fence FROM executions WITH NO DATA",
+    (f"CREATE TEMP TABLE IF NOT EXISTS {_NEW} ON COMMIT DELETE ROWS AS "
+     f"SELECT {', '.join(COLUMNS)} FROM executions WITH NO DATA"),
+    (f"CREATE TEMP TABLE IF NOT EXISTS {_UPDATES} ON COMMIT DELETE ROWS AS "
+     f"SELECT {', '.join(MUTABLE)}, arn, lease_owner AS fence FROM executions WITH NO DATA"),
 )
 _INSERT_NEW = (f"INSERT INTO executions ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM {_NEW} "
                "ON CONFLICT DO NOTHING RETURNING arn")
@@ -114,27 +117,37 @@ class PostgresStore(SqlStore):
     # -- the commit's batches ---------------------------------------------------------
     #
     # A batch of executions is streamed with COPY into a temporary table (one per connection,
-    # emptied by every commit) and applied by one statement whose RETURNING says which rows
-    # applied. A statement per row, even pipelined, costs the server and the driver several
-    # times more.
+    # made by its first commit, emptied by every commit) and applied by one statement whose
+    # RETURNING says which rows applied. A statement per row, even pipelined, costs the server
+    # and the driver several times more. Events are COPYed into their table directly. (Like
+    # LISTEN, this needs a connection of its own: no pooler in transaction mode.)
 
     def commit(self, writes: Iterable[Write]) -> CommitResult:
-        self._temp_tables()
+        conn = self._reader()
+        if getattr(self._local, "temp_tables", (None,))[0] is not conn:
+            self._local.temp_tables = (conn, self._make_temp_tables())
         return super().commit(writes)
 
-    def _temp_tables(self) -> None:
-        """Make this connection's temporary tables (in a transaction of their own, so that a
-        failing commit does not take them away)."""
-        conn = self._reader()
-        if getattr(self._local, "temp_tables", None) is not conn:
+    def _make_temp_tables(self) -> bool:
+        """Make this connection's temporary tables, in a transaction of their own (so that a
+        failing commit does not take them away); False if the database refuses (no TEMP
+        privilege): then batches go as pipelined statements."""
+        try:
             with self._writing() as cur:
                 for statement in _TEMP_TABLES:
                     cur.execute(statement)
-            self._local.temp_tables = conn
+        except StoreError as e:
+            logger.warning("no temporary tables for batched commits (%s): one statement per row instead", e)
+            return False
+        return True
+
+    def _copies(self, rows: list[tuple], arns: list[str]) -> bool:
+        """Whether this batch goes through a temporary table: big enough, each execution once."""
+        return len(rows) >= COPY_ROWS and self._local.temp_tables[1] and len(set(arns)) == len(arns)
 
     def _insert_executions(self, cur: psycopg.Cursor[Any], rows: list[tuple]) -> list[int]:
         arns = [row[0] for row in rows]
-        if len(rows) < COPY_ROWS or len(set(arns)) < len(arns):
+        if not self._copies(rows, arns):
             return super()._insert_executions(cur, rows)
         _copy(cur, f"COPY {_NEW} ({', '.join(COLUMNS)}) FROM STDIN", rows)
         cur.execute(_INSERT_NEW)
@@ -144,7 +157,7 @@ class PostgresStore(SqlStore):
     def _update_executions(self, cur: psycopg.Cursor[Any], rows: list[tuple]) -> list[int]:
         arn_at = len(MUTABLE)
         arns = [row[arn_at] for row in rows]
-        if len(rows) < COPY_ROWS or len(set(arns)) < len(arns):
+        if not self._copies(rows, arns):
             return super()._update_executions(cur, rows)
         _copy(cur, f"COPY {_UPDATES} ({', '.join(MUTABLE)}, arn, fence) FROM STDIN", rows)
         cur.execute(_UPDATE_FROM)

@@ -91,7 +91,7 @@ class SqlStore(Store):
     def commit(self, writes: Iterable[Write]) -> CommitResult:
         """One transaction, a few statements whatever the number of writes: the new rows, the
         updates and the events each go to the database as one batch (:meth:`_insert_executions`,
-        :meth:`_update_executions`, :meth:`_insert_events`). An execution has one write at most."""
+        :meth:`_update_executions`, :meth:`_insert_events`), in that order."""
         writes = writes if isinstance(writes, list) else list(writes)
         result = CommitResult(lost=[], exists=[])
         new = [w for w in writes if w.new]
@@ -129,7 +129,7 @@ class SqlStore(Store):
                 refused.extend(indexes[j] for j in self._apply_batch(cur, sql, params))
         return sorted(refused)
 
-    def _apply_batch(self, cur: Any, sql: str, rows: list[Sequence[Any]]) -> list[int]:
+    def _apply_batch(self, cur: Any, sql: str, rows: Sequence[Sequence[Any]]) -> list[int]:
         """Run ``sql`` (an INSERT … ON CONFLICT DO NOTHING or a fenced UPDATE: each row
         changes one row or none) for every row; return the indexes of the rows that changed
         nothing. All at once under a savepoint; if any changed nothing (a name taken, a lease
@@ -160,9 +160,12 @@ class SqlStore(Store):
         done: list[tuple] = []
         tasks: list[tuple] = []
         tasks_done: list[tuple] = []
+        resources: list[tuple] = []
         for w in writes:
-            if not (w.signals_done or w.activity_tasks or w.activity_tasks_done) or w.record.arn in refused:
+            if not (w.signals_done or w.activity_tasks or w.activity_tasks_done or w.resources) \
+                    or w.record.arn in refused:
                 continue
+            resources.extend(_resource_values(r) for r in w.resources)
             done.extend((i,) for i in w.signals_done)
             tasks.extend((t.token, t.activity_arn, t.execution_arn, t.input, t.created) for t in w.activity_tasks)
             tasks_done.extend((t,) for t in w.activity_tasks_done)
@@ -173,6 +176,8 @@ class SqlStore(Store):
                                       "VALUES (?, ?, ?, ?, ?)"), tasks)
         if tasks_done:
             cur.executemany(self._sql("DELETE FROM activity_tasks WHERE token = ?"), tasks_done)
+        if resources:
+            cur.executemany(self._sql(_UPSERT_RESOURCE), resources)
 
     # -- reads --------------------------------------------------------------------------
 
@@ -350,6 +355,8 @@ class SqlStore(Store):
 _RESOURCE_COLUMNS = "arn, kind, name, parent, created, body, revision"
 _SELECT_RESOURCE = f"SELECT {_RESOURCE_COLUMNS} FROM resources"
 _INSERT_RESOURCE = f"INSERT INTO resources ({_RESOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+_UPSERT_RESOURCE = (f"INSERT INTO resources ({_RESOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO "
+                    "UPDATE SET body = excluded.body, revision = resources.revision + 1")
 
 
 def _resource_values(r: Resource) -> tuple:

@@ -5,11 +5,17 @@ SQLite allows one writer at a time. **Every write in this process goes through**
 lock is taken up front, never upgraded mid-transaction), ``synchronous=FULL`` (a commit is on
 disk before anyone is told it happened). Other processes serialise on the file lock and wait
 up to ``busy_timeout``. Reads use a connection per thread and never block the writer (WAL).
+
+A commit appends to the WAL and syncs it; copying the WAL's pages into the database file (a
+checkpoint, which syncs the file too) is left to a thread of the store (:class:`_Checkpointer`),
+between and during commits, so that the writer does not stall on it. The writer checkpoints
+itself only if the WAL grows past ``WRITER_CHECKPOINT_PAGES`` (the thread fell behind).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 import threading
@@ -19,6 +25,11 @@ from .base import StoreError
 from .sql import SqlStore
 
 BUSY_TIMEOUT_MS = 10_000
+WRITER_CACHE_KIB = 64 * 1024  # the writer's page cache: the indexes a commit updates stay in memory
+WRITER_CHECKPOINT_PAGES = 10_000  # see the module doc (SQLite's default: 1,000)
+CHECKPOINT_PAUSE_S = 0.1  # between the thread's checkpoints: a page written by several commits is copied once
+
+logger = logging.getLogger("stepline.store")
 
 
 class SqliteStore(SqlStore):
@@ -35,6 +46,13 @@ class SqliteStore(SqlStore):
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._closed = False
+        self._checkpointer: _Checkpointer | None = None
+        if path != ":memory:":
+            try:
+                self._writer.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
+                self._writer.execute(f"PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}")
+            except sqlite3.Error as e:
+                raise StoreError(f"cannot open the SQLite database {self.path}: {e}") from e
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -68,6 +86,10 @@ class SqliteStore(SqlStore):
                 cur.execute("BEGIN IMMEDIATE")
                 yield cur
                 cur.execute("COMMIT")
+                if self.path != ":memory:":
+                    if self._checkpointer is None:
+                        self._checkpointer = _Checkpointer(self)
+                    self._checkpointer.wanted.set()
             except BaseException as e:
                 if self._writer.in_transaction:
                     self._writer.execute("ROLLBACK")
@@ -86,8 +108,48 @@ class SqliteStore(SqlStore):
     def close(self) -> None:
         self._closed = True
         with self._write_lock:
+            if self._checkpointer is not None:
+                self._checkpointer.stop()
             self._writer.close()
         with self._readers_lock:
             for conn in self._readers:
                 conn.close()
             self._readers.clear()
+
+
+class _Checkpointer:
+    """A thread that copies the WAL into the database file (``PRAGMA wal_checkpoint(PASSIVE)``:
+    it never waits for, nor blocks, readers and writers) after commits, on a connection of its
+    own. The data is durable before: a commit syncs the WAL (``synchronous=FULL``)."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+        self.wanted = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stepline-sqlite-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            conn = self.store._connect()
+        except StoreError as e:  # the writer checkpoints itself then
+            logger.warning("no checkpoint thread: %s", e)
+            return
+        try:
+            while not self._stopping.is_set():
+                self.wanted.wait()
+                self.wanted.clear()
+                if self._stopping.is_set():
+                    break
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error as e:  # e.g. another process checkpoints: the next one will do
+                    logger.debug("checkpoint of %s: %s", self.store.path, e)
+                self._stopping.wait(CHECKPOINT_PAUSE_S)
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.wanted.set()
+        self._thread.join(10)
