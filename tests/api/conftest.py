@@ -36,7 +36,9 @@ def free_port() -> int:
 class Running:
     """A server on a thread: its URL, its parts, and how to stop it."""
 
-    def __init__(self, db: str, functions: Functions | None = None, verifier: Any = None) -> None:
+    def __init__(self, db: str, functions: Functions | None = None, verifier: Any = None,
+                 record: list | None = None) -> None:
+        """``record`` collects every (service, operation, response) the server answers."""
         self.store = open_store(db)
         self.store.migrate()
         self.functions = functions or Functions()
@@ -45,7 +47,26 @@ class Running:
         self.service = Service(self.store, self.engine, self.integrations, region=REGION, account=ACCOUNT)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(self.service, verifier=verifier), host="127.0.0.1", port=self.port,
+        events = self.service.connections.handlers()
+        if record is not None:
+            def recording(service: str, operation: str, handler: Any) -> Any:
+                def call(params: dict) -> Any:
+                    response = handler(params)
+                    record.append((service, operation, response))
+                    return response
+                return call
+            for op, handler in list(self.service.operations.items()):
+                self.service.operations[op] = recording("stepfunctions", op, handler)
+            events = {op: recording("events", op, handler) for op, handler in events.items()}
+            poll = self.service.tasks.poll_activity_task  # GetActivityTask long-polls with this
+
+            def polled(params: dict) -> Any:
+                found = poll(params)
+                record.append(("stepfunctions", "GetActivityTask", found or {}))
+                return found
+            self.service.tasks.poll_activity_task = polled  # type: ignore[method-assign]
+        app = create_app(self.service, verifier=verifier, handlers={"events": events})
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port,
                                 log_level="warning", access_log=False, lifespan="off")
         self.server = uvicorn.Server(config)
         self.engine.run_in_thread()
