@@ -293,3 +293,21 @@ def test_shutdown_releases_running_executions_for_others(harness) -> None:
     assert record.lease_owner is None and record.status == "RUNNING"
     second = harness()
     assert second.wait(arn).status == "SUCCEEDED"
+
+
+def test_closed_executions_past_retention_are_deleted_running_ones_kept(db: str) -> None:
+    h = Harness(db, retention_seconds=0.5)
+    try:
+        done = h.start({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, name="short-lived")
+        waiting = h.start({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}},
+                          name="long-running")
+        h.wait(done)
+        deadline = time.monotonic() + 10
+        while h.store.get_execution(done) is not None:
+            assert time.monotonic() < deadline, "not deleted after its retention"
+            time.sleep(0.05)
+        assert h.store.get_events(done) == []
+        assert h.store.get_execution(waiting).status == "RUNNING"
+    finally:
+        h.engine.shutdown()
+        h.store.close()

@@ -80,6 +80,8 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lease-seconds", type=float, default=30.0,
                    help="how long an engine holds an execution between renewals (default 30)")
     p.add_argument("--task-workers", type=int, default=32, help="tasks run at once by this process (default 32)")
+    p.add_argument("--retention-days", type=float, default=90.0,
+                   help="delete closed executions after this many days (default 90, as AWS; 0: keep them)")
 
 
 def _read_bytes(spec: str, what: str) -> bytes:
@@ -161,7 +163,7 @@ def _worker(args: argparse.Namespace) -> int:
     from ..engine.durable import Engine
     store = _open_store(args.db)
     engine = Engine(store, Integrations(_functions(args.functions)), lease_seconds=args.lease_seconds,
-                    task_workers=args.task_workers)
+                    task_workers=args.task_workers, retention_seconds=_retention(args))
     thread = engine.run_in_thread()
     print(f"stepline worker {engine.owner} running executions from {args.db}", file=sys.stderr, flush=True)
     _until_signalled(thread)
@@ -201,7 +203,8 @@ def _server(args: argparse.Namespace) -> int:
     except SecretsError as e:
         raise UsageError(str(e)) from None
     integrations = Integrations(_functions(args.functions))
-    engine = Engine(store, integrations, lease_seconds=args.lease_seconds, task_workers=args.task_workers)
+    engine = Engine(store, integrations, lease_seconds=args.lease_seconds, task_workers=args.task_workers,
+                    retention_seconds=_retention(args))
     service = Service(store, engine, integrations, region=config.region(), account=config.account(),
                       secrets=secrets)
     app = create_app(service, verifier=verifier)
@@ -239,6 +242,10 @@ def _uvicorn_server() -> Any:
                     signal.signal(s, handler)
 
     return Server
+
+
+def _retention(args: argparse.Namespace) -> float | None:
+    return args.retention_days * 86400 if args.retention_days > 0 else None
 
 
 def _data_dir(db: str) -> str:

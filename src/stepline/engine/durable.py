@@ -44,6 +44,8 @@ from ..store import ActivityTask, EventRecord, ExecutionExists, ExecutionRecord,
 logger = logging.getLogger("stepline.engine")
 
 HISTORY_LIMIT = 25_000
+RETENTION_S = 90 * 24 * 3600      # AWS keeps a closed execution's history for 90 days
+RETENTION_EVERY_S = 600.0
 #: requests (starts, stops, redrives) taken from the inbox per turn of the loop: a burst of starts
 #: is run and committed in slices, each start committed with its first transitions (a start
 #: left for a later turn would be committed twice: once started, once advanced)
@@ -116,8 +118,11 @@ class Engine:
 
     def __init__(self, store: Store, integrations: Integrations | None = None, *, owner: str | None = None,
                  lease_seconds: float = 30.0, claim_batch: int = 256, max_held: int = 20_000,
-                 task_workers: int = 32, history_limit: int = HISTORY_LIMIT, poll_interval: float = 1.0, clock: Callable[[], float] = time.time,
-                 interpreter: Interpreter | None = None) -> None:
+                 task_workers: int = 32, history_limit: int = HISTORY_LIMIT, poll_interval: float = 1.0,
+                 clock: Callable[[], float] = time.time, interpreter: Interpreter | None = None,
+                 retention_seconds: float | None = RETENTION_S) -> None:
+        """``retention_seconds``: closed executions older than this are deleted, history and
+        all (None: kept for ever)."""
         self.store = store
         self.integrations = integrations or Integrations()
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{ids.new_uuid()[:8]}"
@@ -145,6 +150,8 @@ class Engine:
         self._next_claim = 0.0
         self._next_renew = 0.0
         self._next_signals = 0.0
+        self.retention_seconds = retention_seconds
+        self._next_retention = 0.0
         self._listener: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -242,6 +249,8 @@ class Engine:
                     self._claim(now)
                 if now >= self._next_renew:
                     self._renew(now)
+                if now >= self._next_retention:
+                    self._retain(now)
                 if self._ready or self._dirty or not self._inbox.empty() or not self._completions.empty():
                     continue
                 self._sleep(now)
@@ -530,6 +539,19 @@ class Engine:
             elif kind == "execution-timeout":
                 interp.time_out(live.execution, now)
             self._dirty[live.record.arn] = live
+
+    def _retain(self, now: float) -> None:
+        """Delete a batch of the closed executions past retention (every engine may: the
+        deletes are idempotent); the next batch on the next turn, so the loop never stalls."""
+        if self.retention_seconds is None:
+            self._next_retention = float("inf")
+            return
+        self._next_retention = now + min(RETENTION_EVERY_S, max(0.05, self.retention_seconds / 4))
+        try:
+            if self.store.delete_closed_before(now - self.retention_seconds, limit=1000) == 1000:
+                self._next_retention = now + 1.0  # more to delete: soon, in another small batch
+        except Exception as e:  # noqa: BLE001 - retention can wait for the next turn
+            logger.warning("deleting expired executions failed: %s", e)
 
     # ------------------------------------------------------------------ signals
 

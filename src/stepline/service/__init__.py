@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from ..engine.durable import Engine
 from ..integrations import Integrations
-from ..store import Store
+from ..store import Store, StoreError
 from ..secrets import Secrets
 from .arns import Arns
 from .connections import Connections
@@ -41,6 +41,18 @@ OPERATIONS = (
 )
 
 
+def _guarded(method: Callable[[dict], Any]) -> Callable[[dict], Any]:
+    """The operation, with a database failure (a full disk, a lost connection) answered as a
+    clear error instead of a crash; nothing half-written stays behind (writes are atomic)."""
+    def call(params: dict) -> Any:
+        try:
+            return method(params)
+        except StoreError as e:
+            raise ServiceError("InternalFailure", f"The database refused the operation: {e}", 500) from e
+    call.__name__ = method.__name__
+    return call
+
+
 def snake(operation: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
 
@@ -64,7 +76,7 @@ class Service:
             for part in (self.registry, self.executions, self.tasks):
                 method = getattr(part, snake(operation), None)
                 if method is not None and operation not in self.operations:
-                    self.operations[operation] = method
+                    self.operations[operation] = _guarded(method)
 
     def handler(self, operation: str) -> Callable[[dict], Any] | None:
         """The function serving an API operation (``StartExecution`` ...), or None."""

@@ -278,6 +278,7 @@ class SqlStore(Store):
                 cur.execute(self._sql(f"DELETE FROM executions WHERE arn IN ({marks})"), chunk)
                 cur.execute(self._sql(f"DELETE FROM signals WHERE execution_arn IN ({marks})"), chunk)
                 cur.execute(self._sql(f"DELETE FROM activity_tasks WHERE execution_arn IN ({marks})"), chunk)
+                cur.execute(self._sql(f"DELETE FROM resources WHERE parent IN ({marks})"), chunk)  # Map Runs
         return len(arns)
 
     # -- resources ----------------------------------------------------------------------
