@@ -153,6 +153,8 @@ class Engine:
         self.retention_seconds = retention_seconds
         self._next_retention = 0.0
         self._listener: threading.Thread | None = None
+        self._claimer: threading.Thread | None = None
+        self._claim_wakeup = threading.Event()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -163,6 +165,8 @@ class Engine:
         self._thread.start()
         self._listener = threading.Thread(target=self._listen, name="stepline-listen", daemon=True)
         self._listener.start()
+        self._claimer = threading.Thread(target=self._claim_loop, name="stepline-claim", daemon=True)
+        self._claimer.start()
         return self._thread
 
     def shutdown(self, timeout: float = 10.0) -> None:
@@ -191,6 +195,7 @@ class Engine:
             if notified:
                 self._next_claim = self._next_signals = 0.0
                 self._wakeup.set()
+                self._claim_wakeup.set()
 
     # ------------------------------------------------------------------ entry points (any thread)
 
@@ -228,6 +233,7 @@ class Engine:
         """Look at the store again now: new work or signals may be there (sent by this process)."""
         self._next_claim = self._next_signals = 0.0
         self._wakeup.set()
+        self._claim_wakeup.set()
 
     # ------------------------------------------------------------------ the loop
 
@@ -245,8 +251,6 @@ class Engine:
                 if self._dirty:
                     self._commit()
                 now = self.clock()
-                if now >= self._next_claim and len(self.live) < self.max_held:
-                    self._claim(now)
                 if now >= self._next_renew:
                     self._renew(now)
                 if now >= self._next_retention:
@@ -259,10 +263,13 @@ class Engine:
             raise
         finally:
             self._running = False
+            self._claim_wakeup.set()
+            if self._claimer is not None:
+                self._claimer.join(10)
             self._final_commit()
 
     def _sleep(self, now: float) -> None:
-        until = min(self._next_claim, self._next_renew, self._next_signals)
+        until = min(self._next_renew, self._next_signals)
         if self._timers:
             until = min(until, self._timers[0][0])
         self._wakeup.wait(max(0.0, min(until - now, self.poll_interval)))
@@ -283,6 +290,10 @@ class Engine:
                     self._stop(*args, future=future, now=now)
                 elif kind == "redrive":
                     self._redrive(args, future, now)
+                elif kind == "claimed":
+                    for record in args:
+                        if record.arn not in self.live:  # (ours already: the claim renewed our lease)
+                            self._resume(record)
             except Exception as e:  # the caller gets the error, the engine goes on
                 if not future.done():
                     future.set_exception(e)
@@ -727,6 +738,18 @@ class Engine:
         try:
             if self._dirty:
                 self._commit()
+            unclaimed: list[ExecutionRecord] = []  # claimed, never adopted: give them back too
+            while True:
+                try:
+                    kind, args, future = self._inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if kind == "claimed":
+                    unclaimed.extend(r for r in args if r.arn not in self.live)
+                elif future is not None and not future.done():
+                    future.set_exception(RuntimeError("the engine is shutting down"))
+            if unclaimed:
+                self._give_back(unclaimed)
             writes = []
             for live in list(self.live.values()):
                 r = live.record
@@ -743,17 +766,46 @@ class Engine:
 
     # ------------------------------------------------------------------ claiming work
 
+    def _claim_loop(self) -> None:
+        """Claim due executions on a thread of its own, so the queries (a few milliseconds on
+        PostgreSQL) never hold up the commits of the loop; claimed rows go to the loop's inbox."""
+        while self._running:
+            now = self.clock()
+            if now >= self._next_claim:
+                try:
+                    self._claim(now)
+                except Exception as e:  # noqa: BLE001 - the database is away for a moment: poll again
+                    logger.warning("claiming work failed: %s", e)
+            self._claim_wakeup.wait(max(0.0, min(self._next_claim - self.clock(), self.poll_interval)))
+            self._claim_wakeup.clear()
+
     def _claim(self, now: float) -> None:
         self._next_claim = now + self.poll_interval
         limit = min(self.claim_batch, self.max_held - len(self.live))
         if limit <= 0:
             return
-        for record in self.store.claim(self.owner, now, now + self.lease_seconds, limit):
-            self._resume(record)
-        if len(self.live) < self.max_held:
+        records = self.store.claim(self.owner, now, now + self.lease_seconds, limit)
+        if records:
+            if not self._running:  # shutting down: give them back at once
+                self._give_back(records)
+                return
+            self._inbox.put(("claimed", records, None))
+            self._wakeup.set()
+        if len(self.live) + len(records) < self.max_held:
             due = self.store.next_wake(now)
             if due is not None:
                 self._next_claim = min(self._next_claim, max(due, now + 0.001))
+
+    def _give_back(self, records: list[ExecutionRecord]) -> None:
+        """Release the leases of claimed executions this engine will not run."""
+        now = self.clock()
+        writes = []
+        for r in records:
+            r.lease_owner = r.lease_until = None
+            r.wake_at = now
+            writes.append(Write(r, owner=self.owner))
+        self.store.commit(writes)
+        self.store.notify()
 
     def _claim_one(self, record: ExecutionRecord, now: float) -> Live | None:
         claimed = self.store.claim_arn(self.owner, record.arn, now, now + self.lease_seconds)
