@@ -12,12 +12,13 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import logging
-import threading
 import time
+from functools import lru_cache
 from typing import Any, Callable
 
 from .. import ids
 from ..asl import parser
+from ..asl.model import StateMachine
 from ..asl.values import dumps
 from ..engine.durable import (
     Engine, ExecutionAlreadyExists, ExecutionDoesNotExist, ExecutionNotRedrivable, redrive_status,
@@ -30,7 +31,7 @@ from ..store import ExecutionRecord, Signal, Store
 from . import pages
 from .arns import Arns, check_name
 from .errors import ServiceError, validation
-from .machines import Registry
+from .machines import Registry, variable_references
 
 logger = logging.getLogger("stepline.express")
 
@@ -38,6 +39,12 @@ EXPRESS_LIMIT_S = 300.0
 ANSWER_TIMEOUT_S = 30.0        # how long a caller waits for the engine's commit before an error
 _JSON_FIELDS = ("input", "output")
 MAP_RUN = "map-run"
+
+
+@lru_cache(maxsize=256)
+def _compiled(definition: str) -> StateMachine:
+    """A definition compiled once (the model is immutable: executions share it)."""
+    return parser.parse(definition)
 
 
 def check_input(text: Any) -> str:
@@ -62,8 +69,6 @@ class Executions:
         self.clock = clock
         self._express_pool = concurrent.futures.ThreadPoolExecutor(express_workers,
                                                                    thread_name_prefix="stepline-express")
-        self._express_running = 0
-        self._express_lock = threading.Lock()
 
     def close(self) -> None:
         self._express_pool.shutdown(wait=False, cancel_futures=True)
@@ -113,7 +118,7 @@ class Executions:
         return {"executionArn": record.arn, "startDate": record.start_time}
 
     def _express(self, target: dict, name: str, input_text: str, trace_header: str | None) -> LocalRunner:
-        machine = parser.parse(target["definition"])
+        machine = _compiled(target["definition"])
         now = self.clock()
         ex = Execution(machine, arn=self.arns.express_execution(target["name"], name, ids.new_uuid()), name=name,
                        input=json.loads(input_text), input_text=input_text, role_arn=target["roleArn"],
@@ -209,7 +214,6 @@ class Executions:
         if p.get("includedData") == "METADATA_ONLY":
             out.pop("definition")
         else:
-            from .machines import variable_references
             refs = variable_references(definition)
             if refs:
                 out["variableReferences"] = refs
