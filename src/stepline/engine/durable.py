@@ -33,7 +33,7 @@ from .. import ids
 from ..asl import errors, parser
 from ..asl.model import StateMachine
 from ..asl.values import dumps, loads
-from ..integrations import Integrations, TaskFailure
+from ..integrations import Integrations, TaskFailure, task_context
 from ..interpreter import Execution, Interpreter
 from ..interpreter import snapshot as snapshots
 from ..interpreter.events import RawJson
@@ -488,7 +488,8 @@ class Engine:
 
     def _run_task(self, live: Live, call: TaskCall) -> None:
         try:
-            result = self.integrations.invoke(call.resource, call.input, timeout=call.timeout, token=call.token)
+            result = self.integrations.invoke(call.resource, call.input, timeout=call.timeout, token=call.token,
+                                              **task_context(call))
             self._completions.put((live, call, True, result))
         except TaskFailure as e:
             self._completions.put((live, call, False, e))

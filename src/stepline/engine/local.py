@@ -25,7 +25,7 @@ from ..ids import new_uuid
 from ..asl import parser
 from ..asl.model import StateMachine
 from ..asl.values import JSON, size_in_bytes
-from ..integrations import Integrations, TaskFailure
+from ..integrations import Integrations, TaskFailure, task_context
 from ..integrations.functions import Functions
 from ..interpreter import Execution, Interpreter
 from ..interpreter.frames import FINISHED, RUNNING, Sleep, Spawn, TaskCall
@@ -133,7 +133,8 @@ class LocalRunner:
         if call.timeout is None and self.timeout is None:
             # nothing can interrupt this task: call it right here (the cheapest way)
             try:
-                result, size = self.integrations.invoke(call.resource, call.input, timeout=None, token=call.token)
+                result, size = self.integrations.invoke(call.resource, call.input, timeout=None, token=call.token,
+                                                        **task_context(call))
             except TaskFailure as e:
                 return interp.task_failed(call, e.error, e.cause, now())
             return interp.task_succeeded(call, result, now(), size=size)
@@ -147,7 +148,7 @@ class LocalRunner:
     def _run_task(self, call: TaskCall, completions: queue.SimpleQueue) -> None:
         try:
             completions.put((call, True, self.integrations.invoke(call.resource, call.input, timeout=call.timeout,
-                                                                  token=call.token)))
+                                                                  token=call.token, **task_context(call))))
         except TaskFailure as e:
             completions.put((call, False, e))
         except BaseException as e:  # noqa: BLE001 - a bug in an integration must not hang the loop

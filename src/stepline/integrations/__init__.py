@@ -7,14 +7,14 @@ nothing of executions or history; the engine calls it and reports back to the in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Protocol
 
 from .. import config
 from ..asl.model import Resource
 from ..asl.values import JSON
 from .functions import FunctionError, FunctionNotFound, Functions, function, lambda_invoke_result
 
-__all__ = ["Integrations", "TaskFailure", "Functions", "function"]
+__all__ = ["Integrations", "TaskFailure", "Functions", "function", "task_context"]
 
 
 class TaskFailure(Exception):
@@ -26,23 +26,59 @@ class TaskFailure(Exception):
         self.cause = cause
 
 
+class Service(Protocol):
+    """An integration with a service (``arn:aws:states:::SERVICE:ACTION[.pattern]``): runs the
+    call and returns its result (the TaskSucceeded output; for ``.waitForTaskToken``, what
+    TaskSubmitted records), or raises :class:`TaskFailure`."""
+
+    def __call__(self, resource: Resource, payload: JSON, *, timeout: float | None, token: str | None,
+                 **context: Any) -> JSON: ...
+
+
+def task_context(call: Any) -> dict[str, Any]:
+    """What a task call tells its integration besides the input: which execution and state
+    it comes from (mocks answer by state; nested executions link to their parent)."""
+    ex = call.frame.execution
+    return {"execution_arn": ex.arn, "state_machine_name": ex.state_machine_name, "state_name": call.state.name,
+            "attempt": call.attempt, "test_case": ex.test_case}
+
+
 class Integrations:
+    """The task targets of one installation. ``services`` maps a resource's service name
+    (``http``, ``states``, ``aws-sdk:s3``, ...) to the integration that serves it; each lives
+    in a module of its own and is registered here by :meth:`register`."""
+
     def __init__(self, functions: Functions | None = None, *, region: str | None = None,
                  account: str | None = None) -> None:
         self.functions = functions or Functions()
         self.region = region or config.region()
         self.account = account or config.account()
+        self.services: dict[str, Service] = {}
+        #: a stand-in called before the real target (mocked responses): returns (True, result)
+        #: to answer instead, or (False, None) to go on; may raise TaskFailure
+        self.interceptor: Callable[..., tuple[bool, Any]] | None = None
+
+    def register(self, service: str, integration: Service) -> None:
+        self.services[service] = integration
 
     def invoke(self, resource: Resource, payload: JSON, *, timeout: float | None = None,
-               **_: Any) -> tuple[JSON, int | None]:
+               token: str | None = None, **context: Any) -> tuple[JSON, int | None]:
         """Run the task to completion (request-response): its result, and a bound of the
-        result's size as JSON when one is known without measuring (else None)."""
+        result's size as JSON when one is known without measuring (else None). ``context``
+        carries what some integrations need (``execution_arn``, ``state_name``, ...)."""
+        if self.interceptor is not None:
+            mocked, result = self.interceptor(resource, payload, token=token, **context)
+            if mocked:
+                return result, None
         if resource.kind == "lambda":
             invocation = self._function(resource.name, payload, timeout, resource.arn)
             return invocation.payload, invocation.raw_size
         if resource.kind == "service" and resource.service == "lambda" and resource.action == "invoke" \
                 and resource.pattern in ("request-response", "waitForTaskToken"):
             return self._lambda_invoke(payload, timeout), None
+        integration = self.services.get(resource.service or "") if resource.kind == "service" else None
+        if integration is not None:
+            return integration(resource, payload, timeout=timeout, token=token, **context), None
         raise TaskFailure("States.TaskFailed", f"stepline cannot run the resource '{resource.arn}' in this mode: "
                                                "no integration is available for it")
 

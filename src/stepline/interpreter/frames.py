@@ -39,6 +39,7 @@ class Execution:
     __slots__ = ("machine", "arn", "name", "input", "input_text", "role_arn", "state_machine_arn",
                  "state_machine_name", "start_time", "events", "status", "output", "error", "cause",
                  "root", "_ctx_execution", "redrive_count", "region", "account", "stop_time", "map_runs", "map_run_groups",
+                 "test_case",
                  "input_size", "redrive_time")
 
     def __init__(self, machine: StateMachine, *, arn: str, name: str, input: JSON, input_text: str | None,
@@ -66,6 +67,7 @@ class Execution:
         self.redrive_time: float | None = None
         self.map_runs: int = 0
         self.map_run_groups: dict[str, Group] | None = None  # the Distributed Map runs seen, by ARN
+        self.test_case: str | None = None  # the mock test case its tasks answer from (MockConfigFile)
         self.input_size: int | None = None  # the input's size as JSON, when the caller knows it
         self._ctx_execution: dict | None = None
 
