@@ -39,7 +39,7 @@ from ..interpreter import snapshot as snapshots
 from ..interpreter.events import RawJson
 from ..interpreter.frames import FINISHED, RUNNING, Frame, Sleep, Spawn, TaskCall
 from ..interpreter.fanout import map_run
-from ..store import ActivityTask, EventRecord, ExecutionExists, ExecutionRecord, Resource, Store, Write
+from ..store import ActivityTask, EventRecord, ExecutionExists, ExecutionRecord, Resource, Signal, Store, Write
 
 logger = logging.getLogger("stepline.engine")
 
@@ -91,7 +91,8 @@ class Live:
     """An execution this engine holds: the interpreter's execution and its stored row."""
 
     __slots__ = ("execution", "record", "committed", "new", "inflight", "ready", "timers", "waiters", "deferred",
-                 "memo", "callbacks", "signals_seen", "signals_done", "activity_out", "activity_done", "map_runs")
+                 "memo", "callbacks", "signals_seen", "signals_done", "activity_out", "activity_done", "map_runs",
+                 "children", "early")
 
     def __init__(self, execution: Execution, record: ExecutionRecord, committed: int, new: bool) -> None:
         self.execution = execution
@@ -110,6 +111,8 @@ class Live:
         self.activity_out: list[ActivityTask] = []  # activity tasks to make visible with the next commit
         self.activity_done: list[str] = []         # and those no longer wanted (by token)
         self.map_runs: dict[str, str] = {}         # Map Run ARN -> its description as last written
+        self.children = False                      # it started nested executions (states:startExecution)
+        self.early: dict[str, tuple[str, str, dict]] = {}  # token -> an answer that came before the request
 
 
 class Engine:
@@ -202,14 +205,19 @@ class Engine:
     def start_execution(self, *, state_machine_arn: str, state_machine_name: str, definition: str,
                         input_text: str, name: str | None = None, role_arn: str | None = None,
                         parent_arn: str | None = None, version_arn: str | None = None,
-                        alias_arn: str | None = None, trace_header: str | None = None) -> concurrent.futures.Future:
+                        alias_arn: str | None = None, trace_header: str | None = None,
+                        parent_token: str | None = None, parent_wait: str | None = None,
+                        test_case: str | None = None) -> concurrent.futures.Future:
         """Start a Standard execution; the future gives its stored record once committed, or
-        raises ExecutionAlreadyExists. The definition must be valid (checked by the caller)."""
+        raises ExecutionAlreadyExists. The definition must be valid (checked by the caller).
+        A child started by a parent's ``.sync`` task names that task's token and how it waits
+        (``parent_wait``); its end is signalled to the parent. ``test_case`` picks mocks."""
         future: concurrent.futures.Future = concurrent.futures.Future()
         args = dict(state_machine_arn=state_machine_arn, state_machine_name=state_machine_name,
                     definition=definition, input_text=input_text, name=name or ids.new_uuid(),
                     role_arn=role_arn, parent_arn=parent_arn, version_arn=version_arn, alias_arn=alias_arn,
-                    trace_header=trace_header)
+                    trace_header=trace_header, parent_token=parent_token, parent_wait=parent_wait,
+                    test_case=test_case)
         self._inbox.put(("start", args, future))
         self._wakeup.set()
         return future
@@ -376,6 +384,7 @@ class Engine:
                        state_machine_name=record.state_machine_name, start_time=record.start_time,
                        region=record.region, account=record.account, redrive_count=record.redrive_count)
         ex.redrive_time = record.redrive_time
+        ex.test_case = record.test_case
         live = Live(ex, record, record.event_count, new)
         self.live[record.arn] = live
         self._names[(record.state_machine_arn, record.name)] = live
@@ -393,6 +402,7 @@ class Engine:
         elif snapshot is None and record.event_count == 0:
             self._push(live, self.interpreter.start(ex, record.start_time))
         elif snapshot is not None:
+            live.children = True  # it may have started children before: look for them if it fails
             restored = snapshots.load(ex, snapshot, record.event_count)
             for frame in restored.ready:
                 self._push(live, frame)
@@ -458,7 +468,9 @@ class Engine:
         if call.timeout is not None:
             self._timer(call.scheduled_at + call.timeout, "task-timeout", live, call)
         activity = call.resource.kind == "activity"
-        if activity or call.token is not None:
+        if call.resource.service == "states":
+            live.children = True
+        if activity or call.token is not None or _waits_for_child(call):
             if call.token is None:
                 call.token = ids.new_token(live.record.arn)
             live.callbacks[call.token] = call
@@ -482,8 +494,12 @@ class Engine:
 
     def _callback_over(self, live: Live, call: TaskCall) -> None:
         """A callback task or activity task ended (answered, timed out, abandoned)."""
-        if call.token is not None and live.callbacks.pop(call.token, None) is not None \
-                and call.resource.kind == "activity":
+        if call.token is None:
+            return
+        early = live.early.pop(call.token, None)
+        if early is not None:  # an answer kept for it is moot now
+            live.signals_done.append(early[0])
+        if live.callbacks.pop(call.token, None) is not None and call.resource.kind == "activity":
             live.activity_done.append(call.token)
 
     def _run_task(self, live: Live, call: TaskCall) -> None:
@@ -513,6 +529,7 @@ class Engine:
                     interp.tasks.submitted(call, value[0], now)
                     call.waiting_since = now
                     self._heartbeat_timer(live, call)
+                    self._apply_early(live, call, now)
                     self._dirty[live.record.arn] = live
                 continue
             if ok:
@@ -584,13 +601,37 @@ class Engine:
             if live is None or signal.id in live.signals_seen or live.new:
                 continue
             live.signals_seen.add(signal.id)
-            live.signals_done.append(signal.id)
-            self._dirty[live.record.arn] = live
             if live.execution.status == RUNNING:
                 try:
-                    self._apply_signal(live, signal.kind, json.loads(signal.body), self.clock())
+                    body = json.loads(signal.body)
+                    if self._early(live, signal.id, signal.kind, body):
+                        continue  # kept until its task's request is out (see _early)
+                    self._apply_signal(live, signal.kind, body, self.clock())
                 except (ValueError, KeyError, TypeError) as e:  # a malformed signal: dropped
                     logger.error("signal %s for %s ignored: %s", signal.kind, signal.execution_arn, e)
+            live.signals_done.append(signal.id)
+            self._dirty[live.record.arn] = live
+
+    def _early(self, live: Live, signal_id: str, kind: str, body: dict) -> bool:
+        """An answer that came before its task's request was out (the child of a ``.sync``
+        task that ended at once, a callback answered from inside the function that got the
+        token): it waits for the request's result, so the history says TaskSubmitted first.
+        It stays in the store until applied."""
+        if kind not in ("task-success", "task-failure"):
+            return False
+        call = live.callbacks.get(body.get("token", ""))
+        if call is None or call.waiting_since is not None or call.resource.kind == "activity" \
+                or call.frame.task is not call:
+            return False
+        live.early[call.token] = (signal_id, kind, body)  # type: ignore[index]
+        return True
+
+    def _apply_early(self, live: Live, call: TaskCall, now: float) -> None:
+        early = live.early.pop(call.token, None) if call.token is not None else None
+        if early is not None:
+            signal_id, kind, body = early
+            self._apply_signal(live, kind, body, now)
+            live.signals_done.append(signal_id)
 
     def _apply_signal(self, live: Live, kind: str, body: dict, now: float) -> None:
         interp = self.interpreter
@@ -716,10 +757,35 @@ class Engine:
             r.wake_at = r.lease_owner = r.lease_until = None
             for call in list(live.callbacks.values()):  # abandoned with the execution
                 self._callback_over(live, call)
+            signals_out = self._family_signals(live, now)
         return Write(r, new=live.new, events=records, owner=None if live.new else self.owner,
                      signals_done=list(live.signals_done), activity_tasks=list(live.activity_out),
                      activity_tasks_done=list(live.activity_done),
-                     resources=self._map_run_rows(live) if ex.map_run_groups else ())
+                     resources=self._map_run_rows(live) if ex.map_run_groups else (),
+                     signals_out=signals_out if ex.status != RUNNING else ())
+
+    def _family_signals(self, live: Live, now: float) -> list[Signal]:
+        """An execution that ends tells the parent waiting for it (``.sync``), and one that
+        did not succeed stops the children it still runs; committed with its end."""
+        r, out = live.record, []
+        if r.parent_arn and r.parent_token and r.parent_wait:
+            result = dumps(child_result(r, r.parent_wait))
+            if r.status == "SUCCEEDED":
+                body = {"token": r.parent_token, "output": result}
+                out.append(Signal(ids.new_uuid(), r.parent_arn, "task-success", dumps(body), now))
+            else:
+                body = {"token": r.parent_token, "error": errors.TASK_FAILED, "cause": result}
+                out.append(Signal(ids.new_uuid(), r.parent_arn, "task-failure", dumps(body), now))
+        if live.children and r.status != "SUCCEEDED":
+            try:
+                running = self.store.list_executions(parent_arn=r.arn, status=RUNNING, limit=1000)
+            except Exception as e:  # noqa: BLE001 - the children run on; the parent's end matters more
+                logger.error("could not find the children of %s to stop them: %s", r.arn, e)
+                running = []
+            for child in running:
+                body = {"error": "States.Aborted", "cause": f"The parent execution {r.arn} ended ({r.status})."}
+                out.append(Signal(ids.new_uuid(), child.arn, "stop", dumps(body), now))
+        return out
 
     def _map_run_rows(self, live: Live) -> list[Resource]:
         """The Map Runs whose description changed since the last commit."""
@@ -841,7 +907,8 @@ class Engine:
 
 def new_record(*, state_machine_arn: str, state_machine_name: str, name: str, input_text: str, digest: str,
                now: float, role_arn: str | None = None, parent_arn: str | None = None, version_arn: str | None = None,
-               alias_arn: str | None = None, trace_header: str | None = None, **_: Any) -> ExecutionRecord:
+               alias_arn: str | None = None, trace_header: str | None = None, parent_token: str | None = None,
+               parent_wait: str | None = None, test_case: str | None = None, **_: Any) -> ExecutionRecord:
     """The row of a new RUNNING execution (its ARN made from the state machine's)."""
     parts = state_machine_arn.split(":")
     region, account = parts[3], parts[4]
@@ -850,7 +917,8 @@ def new_record(*, state_machine_arn: str, state_machine_name: str, name: str, in
         state_machine_arn=state_machine_arn, state_machine_name=state_machine_name, definition_hash=digest,
         status=RUNNING, input=input_text, role_arn=role_arn or f"arn:aws:iam::{account}:role/stepline-execution-role",
         start_time=now, region=region, account=account, parent_arn=parent_arn, version_arn=version_arn,
-        alias_arn=alias_arn, trace_header=trace_header)
+        alias_arn=alias_arn, trace_header=trace_header, parent_token=parent_token, parent_wait=parent_wait,
+        test_case=test_case)
 
 
 def enqueue(store: Store, *, definition: str, now: float | None = None, **fields: Any) -> ExecutionRecord:
@@ -928,3 +996,28 @@ def _details_text(details: dict, text: _Texts) -> str:
         elif v is not None:
             parts.append(key + dumps(v))
     return "{" + ",".join(parts) + "}"
+
+
+def _waits_for_child(call: TaskCall) -> bool:
+    """A ``states:startExecution.sync`` task: answered when the child ends (like a callback)."""
+    r = call.resource
+    return r.kind == "service" and r.service == "states" and r.pattern in ("sync", "sync:2")
+
+
+def child_result(record: ExecutionRecord, wait: str) -> dict:
+    """What a parent's ``.sync`` task gets of its child: DescribeExecution, in the casing of
+    service integrations, dates in epoch milliseconds; ``.sync:2`` gives the output as JSON."""
+    out: dict[str, Any] = {"ExecutionArn": record.arn, "Input": record.input, "InputDetails": {"Included": True},
+                           "Name": record.name, "StartDate": int(record.start_time * 1000),
+                           "StateMachineArn": record.state_machine_arn, "Status": record.status,
+                           "RedriveCount": record.redrive_count}
+    if record.stop_time is not None:
+        out["StopDate"] = int(record.stop_time * 1000)
+    if record.output is not None:
+        out["Output"] = loads(record.output) if wait == "sync:2" else record.output
+        out["OutputDetails"] = {"Included": True}
+    if record.error is not None:
+        out["Error"] = record.error
+    if record.cause is not None:
+        out["Cause"] = record.cause
+    return out

@@ -22,6 +22,7 @@ from .connections import Connections
 from .errors import ServiceError
 from .executions import Executions
 from .machines import Registry
+from .nested import register_nested
 from .tasks import Tasks
 from .teststate import test_state
 
@@ -70,6 +71,7 @@ class Service:
         self.executions = Executions(store, engine, self.registry, integrations, self.arns, clock)
         self.tasks = Tasks(store, self.registry, clock, wake_engine=engine.wake)
         self.connections = Connections(store, secrets or Secrets(os.urandom(32)), region, account, clock)
+        register_nested(integrations, self.executions)
         self.operations: dict[str, Callable[[dict], Any]] = {
             "TestState": lambda p: test_state(p, integrations=integrations, region=region, account=account)}
         for operation in OPERATIONS:

@@ -69,6 +69,8 @@ class Executions:
         self.clock = clock
         self._express_pool = concurrent.futures.ThreadPoolExecutor(express_workers,
                                                                    thread_name_prefix="stepline-express")
+        #: (state machine name, test case) -> whether the mock configuration has it (None: no mocks)
+        self.test_cases: Callable[[str, str], bool] | None = None
 
     def close(self) -> None:
         self._express_pool.shutdown(wait=False, cancel_futures=True)
@@ -105,29 +107,53 @@ class Executions:
     # ------------------------------------------------------------------ starting
 
     def start_execution(self, p: dict) -> dict:
-        target = self.registry.resolve(p["stateMachineArn"])
+        return self.start_child(p)
+
+    def start_child(self, p: dict, *, parent_arn: str | None = None, parent_token: str | None = None,
+                    parent_wait: str | None = None) -> dict:
+        """StartExecution, also of a child by a parent's task (``parent_*``). The state machine
+        ARN may end with ``#TestCase``: the execution's tasks answer from that mock test case
+        (as Step Functions Local does)."""
+        machine_arn, test_case = self._test_case(p["stateMachineArn"])
+        target = self.registry.resolve(machine_arn)
         name = check_name(p["name"]) if p.get("name") is not None else ids.new_uuid()
         input_text = check_input(p.get("input"))
         if target["type"] == "EXPRESS":
-            arn, started = self._start_express(target, name, input_text, p.get("traceHeader"))
+            if parent_wait is not None:
+                raise ServiceError("StateMachineTypeNotSupported", "A .sync task cannot wait for an EXPRESS "
+                                                                   "state machine started with StartExecution")
+            arn, started = self._start_express(target, name, input_text, p.get("traceHeader"), test_case)
             return {"executionArn": arn, "startDate": started}
         record = self._answer(self.engine.start_execution(
             state_machine_arn=target["stateMachineArn"], state_machine_name=target["name"],
             definition=target["definition"], input_text=input_text, name=name, role_arn=target["roleArn"],
-            version_arn=target["versionArn"], alias_arn=target["aliasArn"], trace_header=p.get("traceHeader")))
+            version_arn=target["versionArn"], alias_arn=target["aliasArn"], trace_header=p.get("traceHeader"),
+            parent_arn=parent_arn, parent_token=parent_token, parent_wait=parent_wait, test_case=test_case))
         return {"executionArn": record.arn, "startDate": record.start_time}
 
-    def _express(self, target: dict, name: str, input_text: str, trace_header: str | None) -> LocalRunner:
+    def _test_case(self, arn: str) -> tuple[str, str | None]:
+        """``…:stateMachine:NAME#TestCase`` -> (the ARN, the test case), checked against the mocks."""
+        machine_arn, _, test_case = arn.partition("#")
+        if not test_case:
+            return machine_arn, None
+        if self.test_cases is None or not self.test_cases(machine_arn.rsplit(":", 1)[-1], test_case):
+            raise validation(f"Test case '{test_case}' is not in the mock configuration for '{machine_arn}'")
+        return machine_arn, test_case
+
+    def _express(self, target: dict, name: str, input_text: str, trace_header: str | None,
+                 test_case: str | None = None) -> LocalRunner:
         machine = _compiled(target["definition"])
         now = self.clock()
         ex = Execution(machine, arn=self.arns.express_execution(target["name"], name, ids.new_uuid()), name=name,
                        input=json.loads(input_text), input_text=input_text, role_arn=target["roleArn"],
                        state_machine_arn=target["stateMachineArn"], state_machine_name=target["name"],
                        start_time=now, region=self.arns.region, account=self.arns.account)
+        ex.test_case = test_case
         return LocalRunner(ex, self.integrations, time_limit=EXPRESS_LIMIT_S)
 
-    def _start_express(self, target: dict, name: str, input_text: str, trace_header: str | None) -> tuple[str, float]:
-        runner = self._express(target, name, input_text, trace_header)
+    def _start_express(self, target: dict, name: str, input_text: str, trace_header: str | None,
+                       test_case: str | None = None) -> tuple[str, float]:
+        runner = self._express(target, name, input_text, trace_header, test_case)
         logging_level = target["machine"]["loggingConfiguration"]["level"]
         self._express_pool.submit(self._run_express, runner, logging_level)
         return runner.execution.arn, runner.execution.start_time
@@ -144,17 +170,18 @@ class Executions:
         return ex
 
     def start_sync_execution(self, p: dict) -> dict:
-        target = self.registry.resolve(p["stateMachineArn"])
+        machine_arn, test_case = self._test_case(p["stateMachineArn"])
+        target = self.registry.resolve(machine_arn)
         if target["type"] != "EXPRESS":
             raise ServiceError("StateMachineTypeNotSupported",
                                "This operation is not supported by this type of state machine")
         name = check_name(p["name"]) if p.get("name") is not None else ids.new_uuid()
         input_text = check_input(p.get("input"))
-        runner = self._express(target, name, input_text, p.get("traceHeader"))
+        runner = self._express(target, name, input_text, p.get("traceHeader"), test_case)
         ex = self._run_express(runner, target["machine"]["loggingConfiguration"]["level"])
         stop = ex.stop_time if ex.stop_time is not None else self.clock()
         out: dict[str, Any] = {
-            "executionArn": ex.arn, "stateMachineArn": p["stateMachineArn"], "name": name,
+            "executionArn": ex.arn, "stateMachineArn": machine_arn, "name": name,
             "startDate": ex.start_time, "stopDate": stop, "status": ex.status,
             "billingDetails": {"billedMemoryUsedInMB": 64,
                                "billedDurationInMilliseconds": max(100, int((stop - ex.start_time) * 1000))}}

@@ -59,6 +59,9 @@ class ExecutionRecord:
     wake_at: float | None = None
     lease_owner: str | None = None
     lease_until: float | None = None
+    parent_token: str | None = None  # a child whose parent's task waits for it (.sync): the task's token
+    parent_wait: str | None = None   # and how it waits: "sync" | "sync:2"
+    test_case: str | None = None     # the mock test case its tasks answer from
 
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ExecutionRecord))
@@ -125,7 +128,8 @@ class Write:
     an ``owner`` applies only while that engine holds the lease (see the module doc).
     With it go the signals it applied (deleted), the activity tasks it schedules (made
     visible) and those it no longer waits for (deleted, by token), and resources it describes
-    (a Map Run: inserted, or their body replaced)."""
+    (a Map Run: inserted, or their body replaced), and signals it sends to other executions
+    (a child's end, to the parent waiting for it; a stop, to its children)."""
 
     record: ExecutionRecord
     new: bool = False
@@ -135,6 +139,7 @@ class Write:
     activity_tasks: Sequence[ActivityTask] = ()
     activity_tasks_done: Sequence[str] = ()
     resources: Sequence[Resource] = ()
+    signals_out: Sequence[Signal] = ()
 
 
 @dataclass(slots=True)
@@ -187,7 +192,8 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_executions(self, *, state_machine_arn: str | None = None, status: str | None = None,
                         map_run_arn: str | None = None, redriven: bool | None = None,
-                        version_arn: str | None = None, alias_arn: str | None = None, limit: int = 100,
+                        version_arn: str | None = None, alias_arn: str | None = None,
+                        parent_arn: str | None = None, limit: int = 100,
                         after: tuple[float, str] | None = None) -> list[ExecutionRecord]:
         """Newest first; ``after`` is the (start_time, arn) of the last row of the previous page."""
 

@@ -88,6 +88,12 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         )""",
         "CREATE INDEX activity_tasks_waiting ON activity_tasks (activity_arn, created) WHERE taken IS NULL",
     ]),
+    (3, "nested executions (the parent's task waiting for a child) and mock test cases", [
+        "ALTER TABLE executions ADD COLUMN parent_token TEXT",
+        "ALTER TABLE executions ADD COLUMN parent_wait TEXT",
+        "ALTER TABLE executions ADD COLUMN test_case TEXT",
+        "CREATE INDEX executions_by_parent ON executions (parent_arn) WHERE parent_arn IS NOT NULL",
+    ]),
 ]
 
 LATEST = MIGRATIONS[-1][0]

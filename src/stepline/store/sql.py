@@ -161,10 +161,12 @@ class SqlStore(Store):
         tasks: list[tuple] = []
         tasks_done: list[tuple] = []
         resources: list[tuple] = []
+        signals: list[tuple] = []
         for w in writes:
-            if not (w.signals_done or w.activity_tasks or w.activity_tasks_done or w.resources) \
+            if not (w.signals_done or w.activity_tasks or w.activity_tasks_done or w.resources or w.signals_out) \
                     or w.record.arn in refused:
                 continue
+            signals.extend((s.id, s.execution_arn, s.kind, s.body, s.created) for s in w.signals_out)
             resources.extend(_resource_values(r) for r in w.resources)
             done.extend((i,) for i in w.signals_done)
             tasks.extend((t.token, t.activity_arn, t.execution_arn, t.input, t.created) for t in w.activity_tasks)
@@ -178,6 +180,10 @@ class SqlStore(Store):
             cur.executemany(self._sql("DELETE FROM activity_tasks WHERE token = ?"), tasks_done)
         if resources:
             cur.executemany(self._sql(_UPSERT_RESOURCE), resources)
+        if signals:  # as send_signal does: queued, and the receiver due now
+            cur.executemany(self._sql("INSERT INTO signals (id, execution_arn, kind, body, created) "
+                                      "VALUES (?, ?, ?, ?, ?)"), signals)
+            cur.executemany(self._sql(_WAKE_FOR_SIGNAL), [(s[4], s[4], s[1]) for s in signals])
 
     # -- reads --------------------------------------------------------------------------
 
@@ -191,7 +197,8 @@ class SqlStore(Store):
 
     def list_executions(self, *, state_machine_arn: str | None = None, status: str | None = None,
                         map_run_arn: str | None = None, redriven: bool | None = None,
-                        version_arn: str | None = None, alias_arn: str | None = None, limit: int = 100,
+                        version_arn: str | None = None, alias_arn: str | None = None,
+                        parent_arn: str | None = None, limit: int = 100,
                         after: tuple[float, str] | None = None) -> list[ExecutionRecord]:
         where: list[str] = []
         params: list[Any] = []
@@ -201,7 +208,8 @@ class SqlStore(Store):
         if status is not None:
             where.append("status = ?")
             params.append(status)
-        for column, value in (("map_run_arn", map_run_arn), ("version_arn", version_arn), ("alias_arn", alias_arn)):
+        for column, value in (("map_run_arn", map_run_arn), ("version_arn", version_arn), ("alias_arn", alias_arn),
+                              ("parent_arn", parent_arn)):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
@@ -326,9 +334,7 @@ class SqlStore(Store):
     def send_signal(self, signal: Signal) -> bool:
         with self._writing() as cur:
             # wake_at now: an engine claims it if nobody holds it; the holder's commits set it anew
-            cur.execute(self._sql("UPDATE executions SET wake_at = CASE WHEN wake_at IS NULL OR wake_at > ? "
-                                  "THEN ? ELSE wake_at END WHERE arn = ? AND status = 'RUNNING'"),
-                        (signal.created, signal.created, signal.execution_arn))
+            cur.execute(self._sql(_WAKE_FOR_SIGNAL), (signal.created, signal.created, signal.execution_arn))
             if cur.rowcount != 1:
                 return False
             cur.execute(self._sql("INSERT INTO signals (id, execution_arn, kind, body, created) VALUES (?, ?, ?, ?, ?)"),
@@ -353,6 +359,8 @@ class SqlStore(Store):
         return ActivityTask(*rows[0]) if rows else None
 
 
+_WAKE_FOR_SIGNAL = ("UPDATE executions SET wake_at = CASE WHEN wake_at IS NULL OR wake_at > ? THEN ? ELSE wake_at END "
+                    "WHERE arn = ? AND status = 'RUNNING'")
 _RESOURCE_COLUMNS = "arn, kind, name, parent, created, body, revision"
 _SELECT_RESOURCE = f"SELECT {_RESOURCE_COLUMNS} FROM resources"
 _INSERT_RESOURCE = f"INSERT INTO resources ({_RESOURCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
