@@ -1,9 +1,10 @@
 """The ``stepline`` command: ``run`` and ``validate`` (see DESIGN.md for the contracts).
 
 ``stepline run DEFINITION [--input JSON | --input @FILE] [--history] [--virtual-time]
-[--functions MODULE_OR_PATH]...`` prints ``{"status", "output", "error", "cause"}`` (and
-``"history"``) and exits 0 when the execution succeeded, 1 for any other final status and 2
-when the definition or the call is invalid (the reason on stderr).
+[--functions MODULE_OR_PATH]... [--mock-config FILE --test-case NAME [--state-machine-name NAME]]``
+prints ``{"status", "output", "error", "cause"}`` (and ``"history"``) and exits 0 when the
+execution succeeded, 1 for any other final status and 2 when the definition or the call is
+invalid (the reason on stderr).
 
 ``stepline validate DEFINITION`` prints ``{"result": "OK"|"FAIL", "diagnostics": [...]}``
 and exits 0 or 1.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, Sequence
 
@@ -53,6 +55,15 @@ def _arguments() -> argparse.ArgumentParser:
     run.add_argument("--functions", action="append", default=[], metavar="MODULE_OR_PATH",
                      help="Python functions to serve Lambda ARNs (a module name or a .py file); repeatable")
     run.add_argument("--name", default=None, help="execution name (default: a new UUID)")
+    run.add_argument("--mock-config", default=None, metavar="FILE",
+                     help="a Step Functions Local mock configuration (MockConfigFile.json): the Task states of "
+                          "--test-case answer from their mocked responses, the others call their real target")
+    run.add_argument("--test-case", default=None, metavar="NAME",
+                     help="the test case of --mock-config to run (as StartExecution with stateMachineArn#NAME)")
+    run.add_argument("--state-machine-name", default=None, metavar="NAME",
+                     help="the state machine's name, which selects its test cases in --mock-config and names "
+                          "$$.StateMachine and the ARNs (default: the state machine of --mock-config that "
+                          "defines --test-case when exactly one does, else stepline-run)")
     run.set_defaults(command=_run)
 
     validate = sub.add_parser("validate", help="validate a definition and print the diagnostics as JSON")
@@ -65,6 +76,10 @@ def _arguments() -> argparse.ArgumentParser:
     server.add_argument("--db", default="stepline.db",
                         help="postgresql://... or a SQLite file (default stepline.db in the working directory)")
     _engine_options(server)
+    server.add_argument("--mock-config", default=os.environ.get("SFN_MOCK_CONFIG"), metavar="FILE",
+                        help="a Step Functions Local mock configuration: StartExecution with "
+                             "stateMachineArn#TestCase answers that test case's Task states from it "
+                             "(default: $SFN_MOCK_CONFIG)")
     server.set_defaults(command=_server)
 
     worker = sub.add_parser("worker", help="run an engine on a database shared with other engines")
@@ -114,23 +129,50 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     input_text = "{}" if args.input is None else (_read(args.input[1:], "input") if args.input.startswith("@")
                                                   else args.input)
+    mocks = _mocks(args.mock_config, args.test_case)
     out = run_once(machine, input_text, functions=args.functions, history=args.history,
-                   virtual_time=args.virtual_time, name=args.name)
+                   virtual_time=args.virtual_time, name=args.name, mocks=mocks, test_case=args.test_case,
+                   state_machine_name=args.state_machine_name)
     sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
     sys.stdout.flush()
     return EXIT_OK if out["status"] == "SUCCEEDED" else EXIT_NOT_SUCCEEDED
 
 
+def _mocks(path: str | None, test_case: str | None) -> Any:
+    """The mocks of ``--mock-config`` (None without it); a bad file or a missing half is a UsageError."""
+    if path is None and test_case is None:
+        return None
+    if path is None or test_case is None:
+        raise UsageError("--mock-config and --test-case go together: the test case to run, from that mock "
+                         "configuration")
+    from ..integrations.mocks import MockConfigError, Mocks
+    try:
+        return Mocks.load(path)
+    except MockConfigError as e:
+        raise UsageError(f"invalid {e}") from None
+
+
 def run_once(machine: parser.StateMachine, input_text: str, *, functions: Sequence[str] = (), history: bool = False,
-             virtual_time: bool = False, name: str | None = None) -> dict:
-    """What ``stepline run`` prints, as a dict (raises UsageError for bad input or functions)."""
+             virtual_time: bool = False, name: str | None = None, mocks: Any = None, test_case: str | None = None,
+             state_machine_name: str | None = None) -> dict:
+    """What ``stepline run`` prints, as a dict (raises UsageError for bad input or functions).
+    ``mocks`` (a :class:`~stepline.integrations.mocks.Mocks`) answers the states of ``test_case``."""
     try:
         value = json.loads(input_text)
     except ValueError as e:
         raise UsageError(f"the input is not valid JSON: {e}") from None
-    registry = _functions(functions)
-    execution = new_execution(machine, value, input_text=input_text, name=name)
-    LocalRunner(execution, Integrations(registry), virtual_time=virtual_time).run()
+    integrations = Integrations(_functions(functions))
+    if mocks is not None and test_case is not None:
+        from ..integrations.mocks import MockConfigError
+        try:
+            state_machine_name = mocks.state_machine_for(test_case, state_machine_name)
+        except MockConfigError as e:
+            raise UsageError(str(e)) from None
+        integrations.interceptor = mocks.interceptor
+    execution = new_execution(machine, value, input_text=input_text, name=name,
+                              state_machine_name=state_machine_name or "stepline-run")
+    execution.test_case = test_case if mocks is not None else None
+    LocalRunner(execution, integrations, virtual_time=virtual_time).run()
     out = {"status": execution.status, "output": execution.output, "error": execution.error,
            "cause": execution.cause}
     if history:
@@ -175,7 +217,6 @@ def _worker(args: argparse.Namespace) -> int:
 def _server(args: argparse.Namespace) -> int:
     """The API on one port and an engine, until SIGTERM/SIGINT."""
     import ipaddress
-    import os
 
     import uvicorn
 
@@ -207,6 +248,8 @@ def _server(args: argparse.Namespace) -> int:
                     retention_seconds=_retention(args))
     service = Service(store, engine, integrations, region=config.region(), account=config.account(),
                       secrets=secrets)
+    if args.mock_config:
+        _serve_mocks(service, integrations, args.mock_config)
     app = create_app(service, verifier=verifier)
     engine.run_in_thread()
     print(f"stepline server on http://{args.host}:{args.port} (database {args.db})", file=sys.stderr, flush=True)
@@ -244,6 +287,25 @@ def _uvicorn_server() -> Any:
     return Server
 
 
+def _serve_mocks(service: Any, integrations: Integrations, path: str) -> None:
+    """Executions started with ``stateMachineArn#TestCase`` answer from this mock configuration."""
+    from ..integrations.mocks import MockConfigError, Mocks
+    try:
+        mocks = Mocks.load(path)
+    except MockConfigError as e:
+        raise UsageError(str(e)) from None
+
+    def known(machine: str, test_case: str) -> bool:
+        try:
+            mocks.test_case(machine, test_case)
+            return True
+        except MockConfigError:
+            return False
+
+    integrations.interceptor = mocks.interceptor
+    service.executions.test_cases = known
+
+
 def _retention(args: argparse.Namespace) -> float | None:
     return args.retention_days * 86400 if args.retention_days > 0 else None
 
@@ -251,7 +313,6 @@ def _retention(args: argparse.Namespace) -> float | None:
 def _data_dir(db: str) -> str:
     """Where the installation keeps its files (the secret key): beside a SQLite database, else
     ``STEPLINE_DATA_DIR`` or the working directory."""
-    import os
     if db.startswith(("postgresql://", "postgres://")):
         return os.environ.get("STEPLINE_DATA_DIR") or os.getcwd()
     path = db.split("://", 1)[1].lstrip("/") if db.startswith("sqlite://") else db

@@ -470,6 +470,9 @@ class Engine:
         activity = call.resource.kind == "activity"
         if call.resource.service == "states":
             live.children = True
+        if (activity or call.token is not None) and live.execution.test_case is not None and not restored \
+                and self._mocked(live, call, now):
+            return
         if activity or call.token is not None or _waits_for_child(call):
             if call.token is None:
                 call.token = ids.new_token(live.record.arn)
@@ -487,6 +490,25 @@ class Engine:
             live.deferred.append(call)
         else:
             self._pool.submit(self._run_task, live, call)
+
+    def _mocked(self, live: Live, call: TaskCall, now: float) -> bool:
+        """A callback or activity task of a mock test case: its mocked response answers it at
+        once, no worker or callback is awaited (as Step Functions Local does)."""
+        interceptor = self.integrations.interceptor
+        if interceptor is None:
+            return False
+        interp = self.interpreter
+        try:
+            mocked, result = interceptor(call.resource, call.input, token=call.token, **task_context(call))
+        except TaskFailure as e:
+            self._handle(live, interp.task_failed(call, e.error, e.cause, now))
+            return True
+        if not mocked:
+            return False
+        if call.resource.kind == "activity":
+            interp.tasks.started(call, None, now)  # as a worker taking it would (ActivityStarted)
+        self._handle(live, interp.task_succeeded(call, result, now))
+        return True
 
     def _heartbeat_timer(self, live: Live, call: TaskCall) -> None:
         if call.heartbeat is not None and call.waiting_since is not None:

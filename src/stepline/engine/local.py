@@ -51,6 +51,7 @@ class Clock:
 
 
 _REAL_TIME = Clock(False)  # real time holds no state of its own: one serves every runner
+_NOT_MOCKED = object()  # what LocalRunner._mocked returns for a task the mocks let through
 
 
 class LocalRunner:
@@ -127,9 +128,12 @@ class LocalRunner:
     def _invoke(self, call: TaskCall) -> Any:
         interp, now = self.interpreter, self.clock.now
         if call.token is not None or call.resource.kind == "activity":
+            answered = self._mocked(call)
+            if answered is not _NOT_MOCKED:
+                return answered
             return interp.task_failed(call, "States.TaskFailed", "stepline runs callbacks (.waitForTaskToken) and "
                                       "activities in `stepline server`, which can receive SendTaskSuccess; "
-                                      "`stepline run` cannot", now())
+                                      "`stepline run` cannot (unless a mock test case answers the state)", now())
         if call.timeout is None and self.timeout is None:
             # nothing can interrupt this task: call it right here (the cheapest way)
             try:
@@ -144,6 +148,23 @@ class LocalRunner:
         threading.Thread(target=self._run_task, args=(call, self.completions), daemon=True,
                          name="stepline-task").start()
         return None
+
+    def _mocked(self, call: TaskCall) -> Any:
+        """A callback or activity task answered by the mock interceptor (Step Functions Local: the
+        token is made, the mocked response is the task's result, no callback is awaited), or
+        _NOT_MOCKED when the interceptor lets it through."""
+        interp, now, interceptor = self.interpreter, self.clock.now, self.integrations.interceptor
+        if interceptor is None:
+            return _NOT_MOCKED
+        try:
+            mocked, result = interceptor(call.resource, call.input, token=call.token, **task_context(call))
+        except TaskFailure as e:
+            return interp.task_failed(call, e.error, e.cause, now())
+        if not mocked:
+            return _NOT_MOCKED
+        if call.resource.kind == "activity":
+            interp.tasks.started(call, None, now())  # as a worker taking it would (ActivityStarted)
+        return interp.task_succeeded(call, result, now())
 
     def _run_task(self, call: TaskCall, completions: queue.SimpleQueue) -> None:
         try:
@@ -218,23 +239,60 @@ def new_execution(machine: StateMachine, input: JSON, *, input_text: str | None 
 
 
 def run(definition: Any, input: JSON = None, *, functions: Any = None, virtual_time: bool = False,
-        name: str | None = None, integrations: Integrations | None = None) -> Execution:
+        name: str | None = None, integrations: Integrations | None = None, mock_config: Any = None,
+        test_case: str | None = None, state_machine_name: str | None = None) -> Execution:
     """Run one execution of ``definition`` in this process and return it when it ends.
 
     ``definition`` is a dict, JSON text or a compiled :class:`StateMachine`; ``input`` is the
     execution input as a JSON value (default ``{}``); ``functions`` maps Lambda function names
     to callables ``(event, context)``, or is a module whose top-level functions are used.
-    Raises :class:`~stepline.asl.errors.DefinitionError` for an invalid definition.
+
+    ``mock_config`` (a Step Functions Local ``MockConfigFile.json``: its path, its parsed
+    dict, or a :class:`~stepline.integrations.mocks.Mocks`) with ``test_case`` answers the
+    Task states that test case mocks from their mocked responses (see
+    :mod:`stepline.integrations.mocks`). ``state_machine_name`` names the state machine (its
+    ARN, ``$$.StateMachine.Name``) and so picks its test cases; by default it is the one state
+    machine of the mock configuration that defines ``test_case``, else ``stepline-run``.
+
+    Raises :class:`~stepline.asl.errors.DefinitionError` for an invalid definition and
+    :class:`~stepline.integrations.mocks.MockConfigError` (a ``ValueError``) for an invalid
+    mock configuration or a test case it does not define.
     """
     machine = definition if isinstance(definition, StateMachine) else parser.parse(definition)
     region, account = config.region(), config.account()
     if integrations is None:
         integrations = Integrations(_functions(functions), region=region, account=account)
+    if mock_config is not None or test_case is not None:
+        state_machine_name, integrations = _with_mocks(integrations, mock_config, test_case, state_machine_name)
     value = {} if input is None else input
     size = size_in_bytes(value)  # refuses what is not JSON before anything runs
-    execution = new_execution(machine, value, name=name, region=region, account=account)
+    execution = new_execution(machine, value, name=name, region=region, account=account,
+                              state_machine_name=state_machine_name or "stepline-run")
     execution.input_size = size
+    execution.test_case = test_case
     return LocalRunner(execution, integrations, virtual_time=virtual_time).run()
+
+
+def _with_mocks(integrations: Integrations, mock_config: Any, test_case: str | None,
+                state_machine_name: str | None) -> tuple[str, Integrations]:
+    """The state machine name to run as, and integrations answering from the mocks (a copy:
+    the caller's integrations are left as they were)."""
+    import copy
+    import os
+
+    from ..integrations.mocks import Mocks
+    if mock_config is None or test_case is None:
+        raise ValueError("mock_config and test_case go together: the test case to run, from that mock configuration")
+    if isinstance(mock_config, Mocks):
+        mocks = mock_config
+    elif isinstance(mock_config, (str, os.PathLike)):
+        mocks = Mocks.load(mock_config)
+    else:
+        mocks = Mocks.from_json(mock_config)
+    name = mocks.state_machine_for(test_case, state_machine_name)
+    integrations = copy.copy(integrations)
+    integrations.interceptor = mocks.interceptor
+    return name, integrations
 
 
 def _functions(functions: Any) -> Functions:
