@@ -5,7 +5,6 @@ Functions Local does; other executions call the real targets."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest

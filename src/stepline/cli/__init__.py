@@ -202,14 +202,26 @@ def _open_store(url: str) -> Any:
 
 def _worker(args: argparse.Namespace) -> int:
     """An engine only: claims due executions from the database and runs them until SIGTERM."""
+    from .. import config
     from ..engine.durable import Engine
+    from ..secrets import Secrets, SecretsError
+    from ..service import Service
     store = _open_store(args.db)
-    engine = Engine(store, Integrations(_functions(args.functions)), lease_seconds=args.lease_seconds,
-                    task_workers=args.task_workers, retention_seconds=_retention(args))
+    try:
+        secrets = Secrets.open(_data_dir(args.db))
+    except SecretsError as e:
+        raise UsageError(str(e)) from None
+    integrations = Integrations(_functions(args.functions))
+    engine = Engine(store, integrations, lease_seconds=args.lease_seconds, task_workers=args.task_workers,
+                    retention_seconds=_retention(args))
+    # the service's parts the tasks need: HTTP Tasks read connections, nested executions start children
+    service = Service(store, engine, integrations, region=config.region(), account=config.account(),
+                      secrets=secrets)
     thread = engine.run_in_thread()
     print(f"stepline worker {engine.owner} running executions from {args.db}", file=sys.stderr, flush=True)
     _until_signalled(thread)
     engine.shutdown()
+    service.close()
     store.close()
     return EXIT_OK
 

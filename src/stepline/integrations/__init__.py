@@ -70,13 +70,23 @@ class Integrations:
             mocked, result = self.interceptor(resource, payload, token=token, **context)
             if mocked:
                 return result, None
+        remote = self.services.get("lambda")  # real AWS Lambda, when configured: for names not served here
         if resource.kind == "lambda":
+            if remote is not None and (resource.name or "") not in self.functions:
+                return getattr(remote, "invoke_function")(resource.arn, payload), None
             invocation = self._function(resource.name, payload, timeout, resource.arn)
             return invocation.payload, invocation.raw_size
-        if resource.kind == "service" and resource.service == "lambda" and resource.action == "invoke" \
+        service = resource.service or ""
+        if resource.kind == "service" and service == "lambda" and resource.action == "invoke" \
                 and resource.pattern in ("request-response", "waitForTaskToken"):
-            return self._lambda_invoke(payload, timeout), None
-        integration = self.services.get(resource.service or "") if resource.kind == "service" else None
+            if remote is None or not isinstance(payload, dict) or \
+                    _function_name(str(payload.get("FunctionName", ""))) in self.functions:
+                return self._lambda_invoke(payload, timeout), None
+        integration = None
+        if resource.kind == "service":
+            integration = self.services.get(service)
+            if integration is None and service.startswith("aws-sdk:"):
+                integration = self.services.get("aws-sdk:*")
         if integration is not None:
             return integration(resource, payload, timeout=timeout, token=token, **context), None
         raise TaskFailure("States.TaskFailed", f"stepline cannot run the resource '{resource.arn}' in this mode: "

@@ -15,8 +15,10 @@ from typing import Any, Callable
 
 from ..engine.durable import Engine
 from ..integrations import Integrations
-from ..store import Store, StoreError
+from ..integrations.aws import register_aws
+from ..integrations.http import register_http
 from ..secrets import Secrets
+from ..store import Store, StoreError
 from .arns import Arns
 from .connections import Connections
 from .errors import ServiceError
@@ -72,6 +74,10 @@ class Service:
         self.tasks = Tasks(store, self.registry, clock, wake_engine=engine.wake)
         self.connections = Connections(store, secrets or Secrets(os.urandom(32)), region, account, clock)
         register_nested(integrations, self.executions)
+        self.http = register_http(integrations, self.connections.resolve)
+        # AWS services through boto3 (stepline[aws]), with the standard AWS configuration; real
+        # AWS Lambda only when asked for (Python functions serve Lambda ARNs otherwise)
+        register_aws(integrations, lambda_functions=os.environ.get("STEPLINE_AWS_LAMBDA") == "1")
         self.operations: dict[str, Callable[[dict], Any]] = {
             "TestState": lambda p: test_state(p, integrations=integrations, region=region, account=account)}
         for operation in OPERATIONS:
@@ -92,3 +98,4 @@ class Service:
 
     def close(self) -> None:
         self.executions.close()
+        self.http.close()
