@@ -200,8 +200,9 @@ def _open_store(url: str) -> Any:
     return store
 
 
-def _worker(args: argparse.Namespace) -> int:
-    """An engine only: claims due executions from the database and runs them until SIGTERM."""
+def _engine_and_service(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """The store, an engine and the service over them, as ``--db``, ``--functions`` and the
+    engine options of ``server`` and ``worker`` say."""
     from .. import config
     from ..engine.durable import Engine
     from ..secrets import Secrets, SecretsError
@@ -214,9 +215,16 @@ def _worker(args: argparse.Namespace) -> int:
     integrations = Integrations(_functions(args.functions))
     engine = Engine(store, integrations, lease_seconds=args.lease_seconds, task_workers=args.task_workers,
                     retention_seconds=_retention(args))
-    # the service's parts the tasks need: HTTP Tasks read connections, nested executions start children
     service = Service(store, engine, integrations, region=config.region(), account=config.account(),
                       secrets=secrets)
+    return store, engine, service
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """An engine only: claims due executions from the database and runs them until SIGTERM."""
+    # the whole service, though no API is served: HTTP Tasks read connections, nested executions
+    # start children
+    store, engine, service = _engine_and_service(args)
     thread = engine.run_in_thread()
     print(f"stepline worker {engine.owner} running executions from {args.db}", file=sys.stderr, flush=True)
     _until_signalled(thread)
@@ -232,10 +240,7 @@ def _server(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from .. import config
     from ..api.app import create_app
-    from ..engine.durable import Engine
-    from ..service import Service
 
     credentials = os.environ.get("STEPLINE_CREDENTIALS")
     verifier = None
@@ -248,20 +253,9 @@ def _server(args: argparse.Namespace) -> int:
     elif not _loopback(args.host, ipaddress):
         raise UsageError(f"refusing to listen on {args.host} without authentication: set STEPLINE_CREDENTIALS="
                          f"\"AKID:SECRET\" (or listen on 127.0.0.1)")
-    from ..secrets import Secrets, SecretsError
-
-    store = _open_store(args.db)
-    try:
-        secrets = Secrets.open(_data_dir(args.db))
-    except SecretsError as e:
-        raise UsageError(str(e)) from None
-    integrations = Integrations(_functions(args.functions))
-    engine = Engine(store, integrations, lease_seconds=args.lease_seconds, task_workers=args.task_workers,
-                    retention_seconds=_retention(args))
-    service = Service(store, engine, integrations, region=config.region(), account=config.account(),
-                      secrets=secrets)
+    store, engine, service = _engine_and_service(args)
     if args.mock_config:
-        _serve_mocks(service, integrations, args.mock_config)
+        _serve_mocks(service, service.integrations, args.mock_config)
     app = create_app(service, verifier=verifier)
     engine.run_in_thread()
     print(f"stepline server on http://{args.host}:{args.port} (database {args.db})", file=sys.stderr, flush=True)

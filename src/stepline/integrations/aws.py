@@ -475,28 +475,31 @@ class _Optimized:
         return optimized_failure(self.clients, self.boto_name, self.prefix, self.service, self.generic, e)
 
 
-class Sqs(_Optimized):
+class _Messaging(_Optimized):
+    """An optimized integration whose message field may be any JSON value, sent as its text."""
+
+    message_field: ClassVar[str]
+
+    def run(self, resource: Resource, operation: str, params: dict, context: dict) -> JSON:
+        if self.message_field in params:
+            params[self.message_field] = _text(params[self.message_field])
+        return super().run(resource, operation, params, context)
+
+
+class Sqs(_Messaging):
     """``sqs:sendMessage``: ``MessageBody`` may be JSON (sent as its text)."""
 
     boto_name, prefix, service, generic = "sqs", "SQS", "AmazonSQS", "AmazonSQSException"
     actions: ClassVar[dict[str, str]] = {"sendMessage": "SendMessage"}
-
-    def run(self, resource: Resource, operation: str, params: dict, context: dict) -> JSON:
-        if "MessageBody" in params:
-            params["MessageBody"] = _text(params["MessageBody"])
-        return super().run(resource, operation, params, context)
+    message_field = "MessageBody"
 
 
-class Sns(_Optimized):
+class Sns(_Messaging):
     """``sns:publish``: ``Message`` may be JSON (sent as its text)."""
 
     boto_name, prefix, service, generic = "sns", "SNS", "AmazonSNS", "AmazonSNSException"
     actions: ClassVar[dict[str, str]] = {"publish": "Publish"}
-
-    def run(self, resource: Resource, operation: str, params: dict, context: dict) -> JSON:
-        if "Message" in params:
-            params["Message"] = _text(params["Message"])
-        return super().run(resource, operation, params, context)
+    message_field = "Message"
 
 
 class DynamoDb(_Optimized):
