@@ -158,6 +158,10 @@ class Engine:
         self._listener: threading.Thread | None = None
         self._claimer: threading.Thread | None = None
         self._claim_wakeup = threading.Event()
+        # executions dropped after a failed commit while this engine still holds their lease:
+        # the claim thread takes them again, from their committed state, as soon as it can
+        self._orphans: set[str] = set()
+        self._orphans_lock = threading.Lock()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -698,8 +702,8 @@ class Engine:
         try:
             result = self.store.commit(writes)
         except Exception as e:
-            # nothing was written: tell the waiting callers, forget these executions (their
-            # committed state is intact; a claim will pick the running ones up again)
+            # nothing was written: tell the waiting callers and forget these executions; their
+            # committed state is intact, and those already stored are taken up again from it
             logger.error("commit of %d executions failed: %s", len(lives), e)
             for live in lives:
                 for future in live.waiters:
@@ -707,6 +711,9 @@ class Engine:
                         future.set_exception(e)
                 live.waiters.clear()
                 self._release(live)
+            with self._orphans_lock:
+                self._orphans.update(live.record.arn for live in lives if not live.new)
+            self._claim_wakeup.set()
             return
         refused = set(result.lost) | set(result.exists)
         for live in lives:
@@ -873,7 +880,8 @@ class Engine:
         limit = min(self.claim_batch, self.max_held - len(self.live))
         if limit <= 0:
             return
-        records = self.store.claim(self.owner, now, now + self.lease_seconds, limit)
+        records = self._reclaim_orphans(now)
+        records += self.store.claim(self.owner, now, now + self.lease_seconds, limit)
         if records:
             if not self._running:  # shutting down: give them back at once
                 self._give_back(records)
@@ -884,6 +892,21 @@ class Engine:
             due = self.store.next_wake(now)
             if due is not None:
                 self._next_claim = min(self._next_claim, max(due, now + 0.001))
+
+    def _reclaim_orphans(self, now: float) -> list[ExecutionRecord]:
+        """The committed rows of the executions a failed commit dropped (our lease still holds
+        them, so no ordinary claim would). Those the store cannot give now stay for the next
+        round; those another engine took meanwhile, or that ended, are left alone."""
+        with self._orphans_lock:
+            arns = list(self._orphans)
+        records = []
+        for arn in arns:
+            record = self.store.claim_arn(self.owner, arn, now, now + self.lease_seconds)  # raises: next round
+            with self._orphans_lock:
+                self._orphans.discard(arn)
+            if record is not None and record.status == RUNNING:
+                records.append(record)
+        return records
 
     def _give_back(self, records: list[ExecutionRecord]) -> None:
         """Release the leases of claimed executions this engine will not run."""
