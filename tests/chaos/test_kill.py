@@ -47,7 +47,8 @@ class Workers:
         return subprocess.Popen(
             [sys.executable, "-m", "stepline", "worker", "--db", self.url, "--functions", str(self.functions),
              "--lease-seconds", "1.5"],
-            env=dict(os.environ, CHAOS_LOG=str(self.log)), stdout=subprocess.DEVNULL, stderr=err)
+            env=dict(os.environ, CHAOS_LOG=str(self.log)), stdout=subprocess.DEVNULL, stderr=err,
+            cwd=self.tmp)  # (a worker on PostgreSQL keeps its secret key in its working directory)
 
     def launch(self, n: int) -> None:
         self.procs = [self.start() for _ in range(n)]

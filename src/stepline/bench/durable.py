@@ -287,7 +287,9 @@ class Workers:
         self.procs = [subprocess.Popen([sys.executable, "-m", "stepline", "worker", "--db", url,
                                         "--functions", str(functions)],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                       env=dict(os.environ, PYTHONUNBUFFERED="1")) for _ in range(n)]
+                                       env=dict(os.environ, PYTHONUNBUFFERED="1"),
+                                       cwd=functions.parent)  # their shared secret key goes there
+                      for _ in range(n)]
         self.drains: list[threading.Thread] = []
         for p in self.procs:  # each says when it runs
             assert p.stderr is not None
