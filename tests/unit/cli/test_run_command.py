@@ -130,6 +130,20 @@ def test_the_readme_example_runs(tmp_path: pathlib.Path) -> None:
                                                  "message": "Order for ada@example.com shipped"}
 
 
+def test_the_readme_mock_examples_run() -> None:
+    common = ("run", "examples/order.asl.json", "--input", "@examples/order-input.json", "--functions",
+              "examples/order_functions.py", "--virtual-time", "--mock-config", "examples/order-mocks.json")
+    declined = stepline(*common, "--test-case", "DeclinedCard")
+    assert declined.returncode == 1, declined.stderr
+    assert json.loads(declined.stdout)["error"] == "OrderDeclined"
+    paid = stepline(*common, "--test-case", "GatewayBusyTwice", "--history")
+    assert paid.returncode == 0, paid.stderr
+    out = json.loads(paid.stdout)
+    assert out["output"]["receipt"] == "R-mocked" and out["output"]["total"] == 105  # prices from the functions
+    charges = [e["type"] for e in out["history"] if e["type"] in ("TaskFailed", "TaskSucceeded")]
+    assert charges == ["TaskFailed", "TaskFailed", "TaskSucceeded"]
+
+
 def test_the_installed_console_script(machine) -> None:
     script = pathlib.Path(sys.executable).parent / "stepline"
     assert script.exists(), "pip install -e . installs the `stepline` command next to the interpreter"
