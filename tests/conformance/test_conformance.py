@@ -33,8 +33,9 @@ _NAME_LITERAL = ("the recording replaced the Lambda function's name with a fixed
 _PARALLEL_IDS = ("the recording replaced the ids of events inside Parallel branches with [0] and reordered them")
 _JSON_INPUT = ("the recorded cause holds the placeholder <json-input:1>, whose ARN-token rule cannot match JSON "
                "text (it contains ':')")
-_DISTRIBUTED_LINK = ("AWS links MapStateExited of a distributed Map to MapRunStarted in these recordings and to "
-                     "MapRunSucceeded in the 13 others; stepline follows the majority")
+_BEFORE_LINK_CHANGE = ("recorded before AWS changed what a Distributed Map's MapStateExited links to: every recording "
+                       "up to July 2024 links it to MapRunSucceeded, every one from November 2024 on to MapRunStarted; "
+                       "stepline follows AWS as it is now")
 
 UNMATCHABLE = {
     "arguments_test_arguments__TestArgumentsBase__test_base_cases__BASE_LAMBDA_EMPTY_GLOBAL_QL_JSONATA__388a5f24": _NAME_LITERAL,
@@ -54,11 +55,16 @@ UNMATCHABLE = {
     "states_variables_test_error_output__TestStateVariablesTemplate__test_parallel_catch_error__PARALLEL_CATCH_ERROR_VARIABLE_SAMPLING__1d00deee": _PARALLEL_IDS,
     "scenarios_test_base_scenarios__TestBaseScenarios__test_invalid_jsonpath__INVALID_JSONPATH_IN_ERRORPATH__faf47794": _JSON_INPUT,
     "scenarios_test_base_scenarios__TestBaseScenarios__test_invalid_jsonpath__ST.INVALID_JSONPATH_IN_CAUSEPATH__15857d41": _JSON_INPUT,
-    "assign_test_assign_reference_variables__TestAssignReferenceVariables__test_reference_in_map_state__MAP_STATE_REFERENCE_IN_ITEM_SELECTOR__68d83283": _DISTRIBUTED_LINK,
-    "assign_test_assign_reference_variables__TestAssignReferenceVariables__test_reference_in_map_state__MAP_STATE_REFERENCE_IN_TOLERATED_FAILURE_PATH__3fc816ce": _DISTRIBUTED_LINK,
-    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_config_distributed_item_selector_parameters__b2a4f528": _DISTRIBUTED_LINK,
-    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_nested_config_distributed__90df9c99": _DISTRIBUTED_LINK,
-    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_nested_config_distributed_no_max_max_concurrency__5d183cb6": _DISTRIBUTED_LINK,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_config_distributed_item_selector__31c7778a": _BEFORE_LINK_CHANGE,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_config_distributed_reentrant__f5f31dfe": _BEFORE_LINK_CHANGE,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_config_distributed_reentrant_lambda__94da6f07": _BEFORE_LINK_CHANGE,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_config_inline_item_selector__c682f690": _BEFORE_LINK_CHANGE,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_label__cb2108e2": _BEFORE_LINK_CHANGE,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_legacy_config_distributed_item_selector__f80d61bf": _BEFORE_LINK_CHANGE,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_tolerated_failure_percentage_path__0__9cd32fb5": _BEFORE_LINK_CHANGE,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_tolerated_failure_percentage_path__100__cc2b7be2": _BEFORE_LINK_CHANGE,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_tolerated_failure_percentage_path__1__4719ad90": _BEFORE_LINK_CHANGE,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_tolerated_failure_values__percentage_literal__919746ea": _BEFORE_LINK_CHANGE,
 }
 
 

@@ -423,8 +423,12 @@ class FanOut:
             log.append(("MapRunSucceeded", group.cursor, now, None))
             parent.last = len(log)
             group.outcome, group.ended_at = "SUCCEEDED", now
-        # *StateExited follows what *StateSucceeded follows (parent.last stays put)
+        # *StateExited follows what *StateSucceeded follows (parent.last stays put) ...
         log.append(("MapStateSucceeded", parent.last, now, None))
+        if group.distributed:
+            # ... but a Distributed Map's follows its MapRunStarted: so AWS has recorded it since
+            # late 2024 (every recording from November 2024 on; earlier ones, MapRunSucceeded)
+            parent.last = group.cursor
         return self._resume(parent, st, group, now)
 
     def _resume(self, parent: Frame, st: Any, group: Group, now: float) -> Any:
