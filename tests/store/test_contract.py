@@ -6,6 +6,7 @@ import gc
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Callable
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from stepline.store import CommitResult, EventRecord, ExecutionRecord, Store, StoreError, Write, open_store
 from stepline.store.postgres import PostgresStore
 from stepline.store.schema import LATEST
+from stepline.store.sqlite import SqliteStore
 
 from .conftest import admin, pg_url
 
@@ -434,9 +436,39 @@ def test_notify_wakes_a_waiter_in_another_thread(store: Store, open_db: Callable
     assert time.monotonic() - started < 5
 
 
+def test_work_committed_by_another_engine_wakes_a_waiter(store: Store, open_db: Callable[[], Store]) -> None:
+    """What an engine does after committing work for others: PostgreSQL needs its NOTIFY;
+    SQLite has none, and its waiter sees the commit itself (the file's data_version)."""
+    other = open_db()
+    assert store.wait(0) is False  # listening (PostgreSQL), the file's version seen (SQLite)
+    woke: list[bool] = []
+    waiter = threading.Thread(target=lambda: woke.append(store.wait(10.0)))
+    started = time.monotonic()
+    waiter.start()
+    time.sleep(0.1)
+    insert(other, execution("from-elsewhere"))
+    other.notify()
+    waiter.join(10)
+    assert woke == [True]
+    assert time.monotonic() - started < 5
+
+
+def test_sqlite_waiters_are_not_woken_by_their_own_commits(tmp_path: Path) -> None:
+    store = SqliteStore(str(tmp_path / "own.db"))  # (PostgreSQL: only NOTIFY wakes, sent on purpose)
+    store.migrate()
+    assert store.wait(0) is False
+    insert(store, execution("ours"))
+    time.sleep(0.2)  # the store's checkpoint thread copies the log into the file meanwhile
+    assert store.wait(0.1) is False
+    store.close()
+
+
 def test_a_notification_between_waits_is_not_lost(store: Store, open_db: Callable[[], Store]) -> None:
-    if store.dialect == "sqlite":
+    if store.dialect == "sqlite":  # a commit between waits
         assert store.wait(0) is False
+        insert(open_db(), execution("between"))
+        assert store.wait(0) is True
+        assert store.wait(0.1) is False  # and it counted once
         return
     assert store.wait(0) is False  # now listening
     open_db().notify()

@@ -10,6 +10,10 @@ A commit appends to the WAL and syncs it; copying the WAL's pages into the datab
 checkpoint, which syncs the file too) is left to a thread of the store (:class:`_Checkpointer`),
 between and during commits, so that the writer does not stall on it. The writer checkpoints
 itself only if the WAL grows past ``WRITER_CHECKPOINT_PAGES`` (the thread fell behind).
+
+SQLite has no notifications between processes: :meth:`SqliteStore.wait` watches the file's
+``PRAGMA data_version`` instead, so an engine learns within ``WATCH_INTERVAL_S`` that another
+process (a server beside a worker) committed work or a signal for it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from typing import Any, Iterator
 
 from .base import StoreError
@@ -27,6 +32,7 @@ from .sql import SqlStore
 BUSY_TIMEOUT_MS = 10_000
 WRITER_CACHE_KIB = 64 * 1024  # the writer's page cache: the indexes a commit updates stay in memory
 WRITER_CHECKPOINT_PAGES = 10_000  # see the module doc (SQLite's default: 1,000)
+WATCH_INTERVAL_S = 0.02  # how often wait() looks whether another process committed
 CHECKPOINT_PAUSE_S = 0.1  # between the thread's checkpoints: a page written by several commits is copied once
 
 logger = logging.getLogger("stepline.store")
@@ -47,6 +53,7 @@ class SqliteStore(SqlStore):
         self._readers_lock = threading.Lock()
         self._closed = False
         self._checkpointer: _Checkpointer | None = None
+        self._seen_version: int | None = None  # PRAGMA data_version, as wait() last saw it
         if path != ":memory:":
             try:
                 self._writer.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
@@ -104,6 +111,30 @@ class SqliteStore(SqlStore):
             return super()._query(text, params)
         except sqlite3.Error as e:
             raise StoreError(f"SQLite: {e}") from e
+
+    def wait(self, timeout: float) -> bool:
+        """True as soon as another process commits to the file (its ``PRAGMA data_version``, as
+        this store's writer sees it, changes: this process writes through the writer alone, so
+        its own commits do not count), False after ``timeout`` seconds without one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            version = self._data_version()
+            last, self._seen_version = self._seen_version, version
+            if last is not None and version != last:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(WATCH_INTERVAL_S, remaining))
+
+    def _data_version(self) -> int:
+        if self._closed:
+            raise StoreError("the store is closed")
+        with self._write_lock:
+            try:
+                return self._writer.execute("PRAGMA data_version").fetchone()[0]
+            except sqlite3.Error as e:
+                raise StoreError(f"SQLite: {e}") from e
 
     def close(self) -> None:
         self._closed = True
