@@ -65,3 +65,72 @@ def test_unknown_map_runs(sfn: Any) -> None:
     assert error_of(sfn.describe_map_run, mapRunArn=missing)[0] == "ResourceNotFound"
     assert error_of(sfn.describe_map_run, mapRunArn="arn:aws:states:us-east-1:123456789012:stateMachine:x")[0] == \
         "InvalidArn"
+
+
+# ---------------------------------------------------------------------------- child workflow executions
+
+def test_each_item_runs_as_a_child_execution_listed_by_its_map_run(sfn: Any) -> None:
+    import json
+    sm = create(sfn, distributed(3, concurrency=2, tolerated=1))["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=sm, input=items(3, failing=(1,)))["executionArn"]
+    assert finished(sfn, arn)["status"] == "SUCCEEDED"
+    run_arn = sfn.list_map_runs(executionArn=arn)["mapRuns"][0]["mapRunArn"]
+    children = sfn.list_executions(mapRunArn=run_arn)["executions"]
+    assert len(children) == 3
+    machine = sm.split(":stateMachine:", 1)[1]
+    for child in children:
+        assert child["mapRunArn"] == run_arn
+        assert child["stateMachineArn"] == f"{sm}/Items"
+        assert child["executionArn"] == f"{sm.replace(':stateMachine:', ':execution:')}/Items:{child['name']}"
+        assert ":execution:" + machine + "/Items:" in child["executionArn"]
+    described = {json.loads(d["input"])["i"]: d for d in
+                 (sfn.describe_execution(executionArn=c["executionArn"]) for c in children)}
+    assert sorted(described) == [0, 1, 2]
+    assert described[0]["status"] == "SUCCEEDED" and json.loads(described[0]["output"]) == {"i": 0, "fail": False}
+    assert (described[1]["status"], described[1]["error"]) == ("FAILED", "ItemFailed")
+    assert all(d["mapRunArn"] == run_arn for d in described.values())
+    assert described[1]["redriveStatus"] == "NOT_REDRIVABLE"  # its parent is what gets redriven
+    code, _, _ = error_of(sfn.redrive_execution, executionArn=described[1]["executionArn"])
+    assert code == "ExecutionNotRedrivable"
+
+    ok = sfn.get_execution_history(executionArn=described[0]["executionArn"])["events"]
+    assert [(e["id"], e["previousEventId"], e["type"]) for e in ok] == [
+        (1, 0, "ExecutionStarted"), (2, 0, "ChoiceStateEntered"), (3, 2, "ChoiceStateExited"),
+        (4, 3, "PassStateEntered"), (5, 4, "PassStateExited"), (6, 5, "ExecutionSucceeded")]
+    assert json.loads(ok[0]["executionStartedEventDetails"]["input"]) == {"i": 0, "fail": False}
+    failed = sfn.get_execution_history(executionArn=described[1]["executionArn"])["events"]
+    assert [e["type"] for e in failed] == ["ExecutionStarted", "ChoiceStateEntered", "ChoiceStateExited",
+                                          "FailStateEntered", "ExecutionFailed"]
+    assert failed[-1]["executionFailedEventDetails"]["error"] == "ItemFailed"
+
+    for_child = sfn.describe_state_machine_for_execution(executionArn=described[0]["executionArn"])
+    assert (for_child["mapRunArn"], for_child["label"]) == (run_arn, "Items")
+    # the parent's own listing does not hold its children
+    assert [e["executionArn"] for e in sfn.list_executions(stateMachineArn=sm)["executions"]] == [arn]
+
+
+def test_children_of_an_express_item_processor_are_not_kept(sfn: Any) -> None:
+    definition = distributed(2, concurrency=2)
+    definition["States"]["Fan"]["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] = "EXPRESS"
+    sm = create(sfn, definition)["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=sm, input=items(2))["executionArn"]
+    assert finished(sfn, arn)["status"] == "SUCCEEDED"
+    run_arn = sfn.list_map_runs(executionArn=arn)["mapRuns"][0]["mapRunArn"]
+    assert sfn.list_executions(mapRunArn=run_arn)["executions"] == []
+
+
+def test_stopping_the_parent_aborts_its_running_children(sfn: Any) -> None:
+    sm = create(sfn, distributed(3, concurrency=3, wait=3600))["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=sm, input=items(3))["executionArn"]
+    run_arn = wait_for(lambda: (runs := sfn.list_map_runs(executionArn=arn)["mapRuns"]) and runs[0]["mapRunArn"])
+    running = wait_for(lambda: len(found := sfn.list_executions(mapRunArn=run_arn, statusFilter="RUNNING")[
+        "executions"]) == 3 and found)
+    code, message, _ = error_of(sfn.stop_execution, executionArn=running[0]["executionArn"])
+    assert code == "ValidationException" and "parent" in message
+    sfn.stop_execution(executionArn=arn)
+    assert finished(sfn, arn)["status"] == "ABORTED"
+    children = sfn.list_executions(mapRunArn=run_arn)["executions"]
+    assert sorted(c["status"] for c in children) == ["ABORTED"] * 3
+    history = sfn.get_execution_history(executionArn=children[0]["executionArn"])["events"]
+    assert [e["type"] for e in history] == ["ExecutionStarted", "ChoiceStateEntered", "ChoiceStateExited",
+                                           "WaitStateEntered", "ExecutionAborted"]

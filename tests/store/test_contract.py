@@ -155,6 +155,32 @@ def test_an_update_fenced_by_another_owner_is_lost_and_writes_nothing(store: Sto
     assert store.commit([Write(replace(holder, status="FAILED"), owner="engine-b")]).lost == [record.arn]
 
 
+def test_children_are_written_with_their_parent_and_only_if_it_is(store: Store) -> None:
+    parent = execution("parent", lease_owner="engine-a", lease_until=2000.0, event_count=1)
+    insert(store, parent, with_events=1)
+    kid = execution("kid", sm=SM_B, map_run_arn="arn:map-run", event_count=2)
+    write = Write(replace(parent, event_count=2), events=events(parent.arn, 2), owner="engine-a",
+                  children=[Write(kid, new=True, events=events(kid.arn, 1, 2))])
+    assert store.commit([write]) == CommitResult(lost=[], exists=[])
+    assert store.get_execution(kid.arn) == kid
+    assert ids(store.get_events(kid.arn)) == [1, 2]
+    assert [r.arn for r in store.list_executions(map_run_arn="arn:map-run")] == [kid.arn]
+
+    # the parent's lease is another engine's now: neither it nor its children change
+    done = replace(kid, status="SUCCEEDED", output='"ok"', stop_time=1001.0, event_count=3)
+    late = Write(replace(parent, event_count=3), events=events(parent.arn, 3), owner="engine-b",
+                 children=[Write(done, events=events(kid.arn, 3))])
+    assert store.commit([late]).lost == [parent.arn]
+    assert store.get_execution(kid.arn) == kid
+    assert ids(store.get_events(kid.arn)) == [1, 2]
+
+    # its holder's write takes them along
+    late.owner = "engine-a"
+    assert store.commit([late]).lost == []
+    assert store.get_execution(kid.arn) == done
+    assert ids(store.get_events(kid.arn)) == [1, 2, 3]
+
+
 def test_a_failing_commit_writes_nothing_and_the_store_goes_on(store: Store) -> None:
     existing = execution("existing", event_count=2)
     insert(store, existing, with_events=2)

@@ -37,7 +37,7 @@ from ..integrations import Integrations, TaskFailure, task_context
 from ..interpreter import Execution, Interpreter
 from ..interpreter import snapshot as snapshots
 from ..interpreter.events import RawJson
-from ..interpreter.frames import FINISHED, RUNNING, Frame, Sleep, Spawn, TaskCall
+from ..interpreter.frames import FINISHED, RUNNING, ChildLog, Frame, Sleep, Spawn, TaskCall
 from ..interpreter.fanout import map_run
 from ..store import ActivityTask, EventRecord, ExecutionExists, ExecutionRecord, Resource, Signal, Store, Write
 
@@ -76,6 +76,8 @@ def redrive_status(record: ExecutionRecord, now: float, history_limit: int = HIS
         return "NOT_REDRIVABLE", "Execution is SUCCEEDED and cannot be redriven."
     if record.type != "STANDARD":
         return "NOT_REDRIVABLE", "Execution of an EXPRESS state machine cannot be redriven."
+    if record.map_run_arn is not None:  # (stepline's wording)
+        return "NOT_REDRIVABLE", "Execution is a child workflow execution of a Map Run: redrive its parent execution."
     if record.snapshot is None:
         return "NOT_REDRIVABLE", "Execution was started before the launch of RedriveExecution."
     if record.event_count >= history_limit - 1:
@@ -389,6 +391,7 @@ class Engine:
                        region=record.region, account=record.account, redrive_count=record.redrive_count)
         ex.redrive_time = record.redrive_time
         ex.test_case = record.test_case
+        ex.records_children = True  # a Distributed Map's children are executions of their own here
         live = Live(ex, record, record.event_count, new)
         self.live[record.arn] = live
         self._names[(record.state_machine_arn, record.name)] = live
@@ -791,7 +794,41 @@ class Engine:
                      signals_done=list(live.signals_done), activity_tasks=list(live.activity_out),
                      activity_tasks_done=list(live.activity_done),
                      resources=self._map_run_rows(live) if ex.map_run_groups else (),
-                     signals_out=signals_out if ex.status != RUNNING else ())
+                     signals_out=signals_out if ex.status != RUNNING else (),
+                     children=self._child_writes(live, text) if ex.map_run_groups else ())
+
+    def _child_writes(self, live: Live, text: _Texts) -> list[Write]:
+        """The Distributed Map children whose history grew since the last commit: new rows, or
+        their status and events (a child's row follows its parent's write; see Write)."""
+        ex = live.execution
+        logs = {id(log): log for log in ex.ended_children or ()}
+        ex.ended_children = None
+        for group in (ex.map_run_groups or {}).values():
+            for child in group.active.values():
+                log = child.log
+                if type(log) is ChildLog and len(log) > log.committed:
+                    logs[id(log)] = log
+        writes = []
+        for log in logs.values():
+            start = log.committed
+            if len(log) == start:
+                continue
+            r = log.record
+            if r is None:
+                r = log.record = ExecutionRecord(
+                    arn=log.arn, name=log.name, state_machine_arn=log.state_machine_arn,
+                    state_machine_name=log.state_machine_name, definition_hash=live.record.definition_hash,
+                    status=RUNNING, input=text(log.input) if start == 0 else "", role_arn=ex.role_arn,
+                    start_time=log.started, region=ex.region, account=ex.account, map_run_arn=log.map_run_arn)
+            r.status, r.event_count = log.status, len(log)
+            if log.status != RUNNING:
+                r.output = text(log.output) if log.status == "SUCCEEDED" else None
+                r.error, r.cause, r.stop_time = log.error, log.cause, log.stopped
+            events = [EventRecord(log.arn, i, e[0], e[1], e[2], None if e[3] is None else _details_text(e[3], text))
+                      for i, e in enumerate(log[start:], start + 1)]
+            log.committed = len(log)
+            writes.append(Write(r, new=start == 0, events=events))
+        return writes
 
     def _family_signals(self, live: Live, now: float) -> list[Signal]:
         """An execution that ends tells the parent waiting for it (``.sync``), and one that

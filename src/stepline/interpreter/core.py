@@ -27,7 +27,7 @@ from ..asl.model import (
 from ..asl.values import JSON, size_in_bytes
 from . import events as ev
 from . import io
-from .fanout import FanOut
+from .fanout import FanOut, abort_children
 from .frames import (
     ABORTED, ACT, DONE, ENTER, FAILED, FINISHED, RUNNING, START, SUCCEEDED, TIMED_OUT, WAITING,
     Execution, Frame, Sleep, Spawn, TaskCall,
@@ -272,6 +272,8 @@ class Interpreter:
         ex = frame.execution
         ex.events.append((ev.EXECUTION_FAILED, frame.last, now, {"error": error, "cause": cause}))
         ex.status, ex.error, ex.cause, ex.stop_time = FAILED, error, cause, now
+        if ex.map_run_groups:
+            abort_children(ex, now)
         return FINISHED
 
     def _internal_error(self, frame: Frame, st: State, e: BaseException, now: float) -> Any:
@@ -434,6 +436,8 @@ class Interpreter:
         details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None} or None
         execution.events.append((event_type, prev, now, details))
         execution.status, execution.error, execution.cause, execution.stop_time = status, error, cause, now
+        if execution.map_run_groups:
+            abort_children(execution, now)
 
 
 def _merged(first: dict | None, second: dict | None) -> dict | None:

@@ -19,7 +19,8 @@ from ..asl.model import MapState, ParallelState
 from ..asl.templates import unexpected_type
 from ..asl.values import JSON, dumps, size_in_bytes
 from . import io
-from .frames import DONE, RUNNING, START, WAITING, Execution, Frame, Group, Spawn
+from . import events as ev
+from .frames import DONE, RUNNING, START, WAITING, ChildLog, Execution, Frame, Group, Spawn
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import Interpreter
@@ -243,7 +244,9 @@ class FanOut:
             g = st.item_growth
             size = g.a + g.b * frame.size if g is not None else size_in_bytes(item)
         if group.distributed:
-            child = Frame(frame.execution, st.processor, item, group=group, index=i, log=[], last=0, size=size)
+            ex = frame.execution
+            log = _child_log(ex, group, item, now) if ex.records_children and st.execution_type != "EXPRESS" else []
+            child = Frame(frame.execution, st.processor, item, group=group, index=i, log=log, last=0, size=size)
         else:
             child = Frame(frame.execution, st.processor, item, outer=frame, group=group, index=i, log=frame.log,
                           size=size)
@@ -335,6 +338,8 @@ class FanOut:
         assert group is not None
         if group.closed:
             return None
+        if type(child.log) is ChildLog:
+            _child_ended(child, ev.EXECUTION_SUCCEEDED, "SUCCEEDED", {"output": output}, now)
         group.results[child.index] = output
         group.result_size += child.size + 1
         group.done.add(child.index)
@@ -361,6 +366,8 @@ class FanOut:
         assert group is not None
         if group.closed:
             return None
+        if type(child.log) is ChildLog:
+            _child_ended(child, ev.EXECUTION_FAILED, "FAILED", {"error": error, "cause": cause}, now)
         del group.active[child.index]
         group.stopped[child.index] = child
         group.running -= 1
@@ -464,10 +471,43 @@ class FanOut:
                 child.last = len(log)
                 if group.kind == "map" and not group.distributed:
                     log.append(("MapIterationAborted", child.last, now, {"name": name, "index": index}))
+            if type(child.log) is ChildLog:
+                _child_ended(child, ev.EXECUTION_ABORTED, "ABORTED", None, now)
             child.phase = DONE
             child.task = None
             group.stopped[index] = child
         group.active.clear()
+
+
+def abort_children(execution: Execution, now: float) -> None:
+    """The execution ended: the Distributed Map children it still runs end ABORTED."""
+    for group in (execution.map_run_groups or {}).values():
+        for child in group.active.values():
+            if type(child.log) is ChildLog:
+                _child_ended(child, ev.EXECUTION_ABORTED, "ABORTED", None, now)
+
+
+def _child_log(ex: Execution, group: Group, item: JSON, now: float) -> ChildLog:
+    """A Distributed Map child's own history, begun."""
+    assert group.map_run_arn is not None
+    log = ChildLog(ex, group.map_run_arn, new_uuid(), now, item)
+    log.append((ev.EXECUTION_STARTED, 0, now, {"input": item, "roleArn": ex.role_arn}))
+    return log
+
+
+def _child_ended(child: Frame, event_type: str, status: str, details: dict | None, now: float) -> None:
+    log = child.log
+    assert type(log) is ChildLog
+    if log.status != RUNNING:
+        return
+    log.append((event_type, child.last if status != "ABORTED" else len(log), now, details))
+    log.status, log.stopped = status, now
+    if details is not None:
+        log.output, log.error, log.cause = details.get("output"), details.get("error"), details.get("cause")
+    ex = child.execution
+    if ex.ended_children is None:
+        ex.ended_children = []
+    ex.ended_children.append(log)
 
 
 def _error_output(error: str | None, cause: str | None) -> dict:

@@ -13,6 +13,7 @@ What :meth:`Interpreter.advance` asks of its caller is one of the request types 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..asl.jsonpath import PathNotFound
 from ..asl.model import Program, Resource, StateMachine, TaskState
@@ -40,7 +41,7 @@ class Execution:
                  "state_machine_name", "start_time", "events", "status", "output", "error", "cause",
                  "root", "_ctx_execution", "redrive_count", "region", "account", "stop_time", "map_runs", "map_run_groups",
                  "test_case",
-                 "input_size", "redrive_time")
+                 "input_size", "redrive_time", "ended_children", "records_children")
 
     def __init__(self, machine: StateMachine, *, arn: str, name: str, input: JSON, input_text: str | None,
                  role_arn: str, state_machine_arn: str, state_machine_name: str, start_time: float,
@@ -69,6 +70,11 @@ class Execution:
         self.map_run_groups: dict[str, Group] | None = None  # the Distributed Map runs seen, by ARN
         self.test_case: str | None = None  # the mock test case its tasks answer from (MockConfigFile)
         self.input_size: int | None = None  # the input's size as JSON, when the caller knows it
+        #: whether Distributed Map children keep their history as executions of their own (the
+        #: durable engine stores them; ``stepline run`` has no use for them)
+        self.records_children = False
+        #: those children (their :class:`ChildLog`) that ended since the engine last took them
+        self.ended_children: list[ChildLog] | None = None
         self._ctx_execution: dict | None = None
 
     @property
@@ -203,6 +209,34 @@ class Group:
     started_at: float = 0.0        # a Map Run's start and end, and how it ended (SUCCEEDED | FAILED)
     ended_at: float | None = None
     outcome: str | None = None
+
+
+class ChildLog(list):
+    """The history of one child workflow execution of a Distributed Map (ExecutionType
+    STANDARD): the child's frame writes its events here, from ``ExecutionStarted`` to its end,
+    and the engine stores it as an execution of its own (ListExecutions with the Map Run's ARN,
+    DescribeExecution, GetExecutionHistory). ``committed`` is the engine's: how many of the
+    events it has written (a restored log holds ``None`` for those)."""
+
+    __slots__ = ("arn", "name", "map_run_arn", "state_machine_arn", "state_machine_name", "input", "started",
+                 "status", "output", "error", "cause", "stopped", "committed", "record")
+
+    def __init__(self, execution: Execution, map_run_arn: str, name: str, started: float, input: JSON = None) -> None:
+        """Named like its Map Run: ``…:mapRun:STATE_MACHINE/LABEL:ID`` runs the children
+        ``…:execution:STATE_MACHINE/LABEL:NAME`` (of ``…:stateMachine:STATE_MACHINE/LABEL``)."""
+        super().__init__()
+        path = map_run_arn.split(":mapRun:", 1)[1].rsplit(":", 1)[0]
+        prefix = f"arn:aws:states:{execution.region}:{execution.account}"
+        self.arn, self.name, self.map_run_arn = f"{prefix}:execution:{path}:{name}", name, map_run_arn
+        self.state_machine_arn, self.state_machine_name = f"{prefix}:stateMachine:{path}", path
+        self.input, self.started = input, started
+        self.status = RUNNING
+        self.output: JSON = None
+        self.error: str | None = None
+        self.cause: str | None = None
+        self.stopped: float | None = None
+        self.committed = 0
+        self.record: Any = None  # the engine's stored row, once written
 
 
 # ---------------------------------------------------------------------------- requests to the engine

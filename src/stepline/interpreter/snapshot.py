@@ -17,7 +17,7 @@ from typing import Any
 
 from ..asl.model import MapState, ParallelState, Program, StateMachine
 from ..asl.values import dumps
-from .frames import ACT, DONE, ENTER, START, WAITING, Execution, Frame, Group, TaskCall
+from .frames import ACT, DONE, ENTER, START, WAITING, ChildLog, Execution, Frame, Group, TaskCall
 
 VERSION = 1
 
@@ -52,6 +52,9 @@ def _dump_frame(f: Frame, redrive: bool = False) -> dict:
     g = f.child_group
     if g is not None and (redrive or not g.closed):
         d["g"] = _dump_group(g, redrive)
+    log = f.log
+    if type(log) is ChildLog and f.group is not None and f.group.distributed and not redrive:
+        d["cl"] = [log.name, log.started, len(log)]  # a child execution: its name, start, events written
     return d
 
 
@@ -283,12 +286,23 @@ def _load_group(d: dict, parent: Frame, ex: Execution, programs: dict[str, Progr
     if not isinstance(st, (MapState, ParallelState)):
         raise SnapshotError(f"state {parent.state!r} has children but is not a Map or Parallel state")
     for cd in d["a"]:
-        child_log = [] if g.distributed else parent.log  # distributed children keep no history here (yet)
+        # a distributed child's history is an execution of its own (stored already), or none (EXPRESS)
+        child_log = (_child_log(g, ex, cd["cl"]) if "cl" in cd else []) if g.distributed else parent.log
         outer = None if g.distributed else parent
         child = _load_frame(cd, ex, programs, outer, g, child_log, restored)
         if child.phase != DONE:
             g.active[child.index] = child
     return g
+
+
+def _child_log(g: Group, ex: Execution, saved: list) -> ChildLog:
+    """A Distributed Map child's history as it was committed: placeholders for its events."""
+    name, started, committed = saved
+    assert g.map_run_arn is not None
+    log = ChildLog(ex, g.map_run_arn, name, started)
+    log.extend([None] * committed)
+    log.committed = committed
+    return log
 
 
 def _programs(machine: StateMachine) -> dict[str, Program]:

@@ -236,8 +236,9 @@ class Executions:
                                "tracingConfiguration": machine.get("tracingConfiguration", {"enabled": False})}
         if machine.get("definition") == definition:
             out["revisionId"] = machine["revisionId"]
-        if r.map_run_arn is not None:
+        if r.map_run_arn is not None:  # a child workflow execution: its Map Run, and that run's label
             out["mapRunArn"] = r.map_run_arn
+            out["label"] = r.map_run_arn.split(":mapRun:", 1)[1].rsplit(":", 1)[0].split("/", 1)[-1]
         if p.get("includedData") == "METADATA_ONLY":
             out.pop("definition")
         else:
@@ -317,6 +318,9 @@ class Executions:
         r = self.record(p["executionArn"])
         if r.status != "RUNNING":
             return {"stopDate": r.stop_time if r.stop_time is not None else self.clock()}
+        if r.map_run_arn is not None:  # it runs inside its parent: AWS would abort it and fail its item
+            raise validation("stepline cannot stop a child workflow execution of a Map Run on its own: stop its "
+                             "parent execution")
         error, cause = p.get("error"), p.get("cause")
         stopped = self._answer(self.engine.stop_execution(r.arn, error, cause))
         if stopped is None or stopped.status == "RUNNING":

@@ -129,7 +129,9 @@ class Write:
     With it go the signals it applied (deleted), the activity tasks it schedules (made
     visible) and those it no longer waits for (deleted, by token), and resources it describes
     (a Map Run: inserted, or their body replaced), and signals it sends to other executions
-    (a child's end, to the parent waiting for it; a stop, to its children)."""
+    (a child's end, to the parent waiting for it; a stop, to its children). ``children`` are
+    writes of executions that live inside this one (a Distributed Map's child workflow
+    executions, which hold no lease of their own), applied only if this write is."""
 
     record: ExecutionRecord
     new: bool = False
@@ -140,6 +142,7 @@ class Write:
     activity_tasks_done: Sequence[str] = ()
     resources: Sequence[Resource] = ()
     signals_out: Sequence[Signal] = ()
+    children: Sequence[Write] = ()
 
 
 @dataclass(slots=True)

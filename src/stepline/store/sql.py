@@ -94,22 +94,29 @@ class SqlStore(Store):
         :meth:`_update_executions`, :meth:`_insert_events`), in that order."""
         writes = writes if isinstance(writes, list) else list(writes)
         result = CommitResult(lost=[], exists=[])
-        new = [w for w in writes if w.new]
-        updates = [w for w in writes if not w.new] if len(new) < len(writes) else []
         with self._writing() as cur:
-            if new:
-                for i in self._insert_executions(cur, [_values(w.record) for w in new]):
-                    result.exists.append(new[i].record.arn)
-            if updates:
-                for i in self._update_executions(cur, [_mutable(w.record) + (w.owner,) for w in updates]):
-                    result.lost.append(updates[i].record.arn)
+            self._apply_writes(cur, writes, result)
             refused = set(result.exists).union(result.lost) if result.exists or result.lost else ()
+            children = [c for w in writes if w.children and w.record.arn not in refused for c in w.children]
+            if children:  # (not fenced: they follow their parent, whose lease was checked above)
+                self._apply_writes(cur, children, CommitResult(lost=[], exists=[]))
             events = [(e.execution_arn, e.id, e.type, e.previous_id, e.timestamp, e.details)
-                      for w in writes if w.events and w.record.arn not in refused for e in w.events]
+                      for w in [*writes, *children] if w.events and w.record.arn not in refused for e in w.events]
             if events:
                 self._insert_events(cur, events)
             self._commit_side_rows(cur, writes, result)
         return result
+
+    def _apply_writes(self, cur: Any, writes: list[Write], result: CommitResult) -> None:
+        """Insert the new rows and update the others; what was refused goes into ``result``."""
+        new = [w for w in writes if w.new]
+        updates = [w for w in writes if not w.new] if len(new) < len(writes) else []
+        if new:
+            for i in self._insert_executions(cur, [_values(w.record) for w in new]):
+                result.exists.append(new[i].record.arn)
+        if updates:
+            for i in self._update_executions(cur, [_mutable(w.record) + (w.owner,) for w in updates]):
+                result.lost.append(updates[i].record.arn)
 
     def _insert_executions(self, cur: Any, rows: list[tuple]) -> list[int]:
         """Insert new executions (rows of :data:`COLUMNS`); the indexes of the rows refused
