@@ -134,3 +134,47 @@ def test_stopping_the_parent_aborts_its_running_children(sfn: Any) -> None:
     history = sfn.get_execution_history(executionArn=children[0]["executionArn"])["events"]
     assert [e["type"] for e in history] == ["ExecutionStarted", "ChoiceStateEntered", "ChoiceStateExited",
                                            "WaitStateEntered", "ExecutionAborted"]
+
+
+def test_a_redrive_redrives_the_same_map_run_and_its_failed_children(sfn: Any, server: Any) -> None:
+    import json
+    tries: dict[int, int] = {}
+
+    def shaky(event: Any, context: Any) -> Any:
+        tries[event["i"]] = tries.get(event["i"], 0) + 1
+        if event["i"] == 1 and tries[1] == 1:
+            raise RuntimeError("not yet")
+        return event
+
+    server.functions.add("shaky", shaky)
+    definition = {"StartAt": "Fan", "States": {"Fan": {
+        "Type": "Map", "Label": "Items", "MaxConcurrency": 1, "ItemsPath": "$.items", "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "Call",
+                          "States": {"Call": {"Type": "Task", "End": True,
+                                              "Resource": "arn:aws:lambda:us-east-1:123456789012:function:shaky"}}}}}}
+    sm = create(sfn, definition)["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=sm, input=items(3))["executionArn"]
+    assert finished(sfn, arn)["status"] == "FAILED"
+    run_arn = sfn.list_map_runs(executionArn=arn)["mapRuns"][0]["mapRunArn"]
+    children = sfn.list_executions(mapRunArn=run_arn)["executions"]  # one at a time: the third never started
+    assert sorted(c["status"] for c in children) == ["FAILED", "SUCCEEDED"]
+    failed = [c for c in children if c["status"] == "FAILED"]
+
+    sfn.redrive_execution(executionArn=arn)
+    assert finished(sfn, arn)["status"] == "SUCCEEDED"
+    assert [r["mapRunArn"] for r in sfn.list_map_runs(executionArn=arn)["mapRuns"]] == [run_arn]
+    run = sfn.describe_map_run(mapRunArn=run_arn)
+    assert (run["status"], run["redriveCount"], run["itemCounts"]["succeeded"], run["itemCounts"]["failed"]) == (
+        "SUCCEEDED", 1, 3, 0)
+    assert tries == {0: 1, 1: 2, 2: 1}  # the failed item again, the one not started yet for the first time
+    assert len(sfn.list_executions(mapRunArn=run_arn)["executions"]) == 3
+    history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    redriven = [e for e in history if e["type"] == "MapRunRedriven"]
+    assert redriven[0]["mapRunRedrivenEventDetails"] == {"mapRunArn": run_arn, "redriveCount": 1}
+
+    child = sfn.describe_execution(executionArn=failed[0]["executionArn"])
+    assert (child["status"], child["redriveCount"], json.loads(child["output"])) == ("SUCCEEDED", 1, {"i": 1, "fail": False})
+    types = [e["type"] for e in sfn.get_execution_history(executionArn=child["executionArn"])["events"]]
+    assert types[types.index("ExecutionFailed"):] == ["ExecutionFailed", "ExecutionRedriven", "TaskStateEntered",
+                                                     "LambdaFunctionScheduled", "LambdaFunctionStarted",
+                                                     "LambdaFunctionSucceeded", "TaskStateExited", "ExecutionSucceeded"]

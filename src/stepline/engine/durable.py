@@ -821,9 +821,9 @@ class Engine:
                     status=RUNNING, input=text(log.input) if start == 0 else "", role_arn=ex.role_arn,
                     start_time=log.started, region=ex.region, account=ex.account, map_run_arn=log.map_run_arn)
             r.status, r.event_count = log.status, len(log)
-            if log.status != RUNNING:
-                r.output = text(log.output) if log.status == "SUCCEEDED" else None
-                r.error, r.cause, r.stop_time = log.error, log.cause, log.stopped
+            r.redrive_count, r.redrive_time = log.redrives, log.redriven
+            r.output = text(log.output) if log.status == "SUCCEEDED" else None
+            r.error, r.cause, r.stop_time = log.error, log.cause, log.stopped
             events = [EventRecord(log.arn, i, e[0], e[1], e[2], None if e[3] is None else _details_text(e[3], text))
                       for i, e in enumerate(log[start:], start + 1)]
             log.committed = len(log)

@@ -109,11 +109,17 @@ class FanOut:
         group.item_sizes = sizes
         if distributed:
             ex = frame.execution
-            ex.map_runs += 1
-            group.map_run_arn = (f"arn:aws:states:{ex.region}:{ex.account}:mapRun:{ex.state_machine_name}/"
-                                 f"{st.label or st.name}:{new_uuid()}")
-            log.append(("MapRunStarted", frame.last, now, {"mapRunArn": group.map_run_arn}))
-            group.started_at = now
+            before = frame.redrive
+            if before is not None and before.map_run_arn is not None:  # the same Map Run, redriven
+                group.map_run_arn, group.started_at = before.map_run_arn, before.started_at
+                log.append(("MapRunRedriven", frame.last, now, {"mapRunArn": group.map_run_arn,
+                                                                "redriveCount": ex.redrive_count}))
+            else:
+                ex.map_runs += 1
+                group.map_run_arn = (f"arn:aws:states:{ex.region}:{ex.account}:mapRun:{ex.state_machine_name}/"
+                                     f"{st.label or st.name}:{new_uuid()}")
+                log.append(("MapRunStarted", frame.last, now, {"mapRunArn": group.map_run_arn}))
+                group.started_at = now
             if ex.map_run_groups is None:
                 ex.map_run_groups = {}
             ex.map_run_groups[group.map_run_arn] = group
@@ -229,6 +235,12 @@ class FanOut:
             if resumed is not None:  # redriven: on from the state where it stopped
                 resumed.group, resumed.outer = group, None if group.distributed else frame
                 resumed.last = group.cursor
+                log = resumed.log
+                if type(log) is ChildLog:  # a child execution, redriven with its parent
+                    log.redrives, log.redriven, log.status = log.redrives + 1, now, RUNNING
+                    log.output = log.error = log.cause = log.stopped = None
+                    log.append((ev.EXECUTION_REDRIVEN, len(log), now, {"redriveCount": log.redrives}))
+                    resumed.last = len(log)
                 group.running += 1
                 group.active[i] = resumed
                 return resumed
@@ -391,7 +403,8 @@ class FanOut:
             if not terminal and (group.tolerated_count is not None or group.tolerated_percentage is not None):
                 error, cause = errors.EXCEED_TOLERATED_FAILURE_THRESHOLD, \
                     "The specified tolerated failure threshold was exceeded"
-            failed_type, prev = "MapStateFailed", child.last
+            # (a distributed child counts its own events: the run fails after its MapRunStarted)
+            failed_type, prev = "MapStateFailed", group.cursor if group.distributed else child.last
         else:
             failed_type, prev = "ParallelStateFailed", child.last
         self._close(group, now)

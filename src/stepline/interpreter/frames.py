@@ -219,7 +219,7 @@ class ChildLog(list):
     events it has written (a restored log holds ``None`` for those)."""
 
     __slots__ = ("arn", "name", "map_run_arn", "state_machine_arn", "state_machine_name", "input", "started",
-                 "status", "output", "error", "cause", "stopped", "committed", "record")
+                 "status", "output", "error", "cause", "stopped", "committed", "record", "redrives", "redriven")
 
     def __init__(self, execution: Execution, map_run_arn: str, name: str, started: float, input: JSON = None) -> None:
         """Named like its Map Run: ``…:mapRun:STATE_MACHINE/LABEL:ID`` runs the children
@@ -237,6 +237,8 @@ class ChildLog(list):
         self.stopped: float | None = None
         self.committed = 0
         self.record: Any = None  # the engine's stored row, once written
+        self.redrives = 0  # redriven with its parent: how often, and when last
+        self.redriven: float | None = None
 
 
 # ---------------------------------------------------------------------------- requests to the engine

@@ -53,8 +53,9 @@ def _dump_frame(f: Frame, redrive: bool = False) -> dict:
     if g is not None and (redrive or not g.closed):
         d["g"] = _dump_group(g, redrive)
     log = f.log
-    if type(log) is ChildLog and f.group is not None and f.group.distributed and not redrive:
-        d["cl"] = [log.name, log.started, len(log)]  # a child execution: its name, start, events written
+    if type(log) is ChildLog and f.group is not None and f.group.distributed:
+        # a child execution: its name, start, events written, and redrives
+        d["cl"] = [log.name, log.started, len(log), log.redrives, log.redriven]
     return d
 
 
@@ -225,9 +226,11 @@ def _load_redriven(d: dict, ex: Execution, programs: dict[str, Program], outer: 
         f.assign(d["v"])
     if "g" in d:
         g = d["g"]
-        old = Group(kind=g["k"], parent=f, total=g["n"], results=g["r"], done=set(g.get("dn", ())))
+        old = Group(kind=g["k"], parent=f, total=g["n"], results=g["r"], done=set(g.get("dn", ())),
+                    distributed=g.get("di", False), map_run_arn=g.get("mr"), started_at=g.get("ms", 0.0))
         for cd in g["a"]:
-            child = _load_redriven(cd, ex, programs, None, old, [] if g.get("di") else log, restored)
+            child_log = (_child_log(old, ex, cd["cl"]) if "cl" in cd else []) if old.distributed else log
+            child = _load_redriven(cd, ex, programs, None, old, child_log, restored)
             child.phase = START
             old.stopped[child.index] = child
         f.redrive = old
@@ -297,11 +300,13 @@ def _load_group(d: dict, parent: Frame, ex: Execution, programs: dict[str, Progr
 
 def _child_log(g: Group, ex: Execution, saved: list) -> ChildLog:
     """A Distributed Map child's history as it was committed: placeholders for its events."""
-    name, started, committed = saved
+    name, started, committed = saved[:3]
     assert g.map_run_arn is not None
     log = ChildLog(ex, g.map_run_arn, name, started)
     log.extend([None] * committed)
     log.committed = committed
+    if len(saved) > 3:
+        log.redrives, log.redriven = saved[3], saved[4]
     return log
 
 
