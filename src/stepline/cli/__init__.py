@@ -21,6 +21,7 @@ from typing import Any, Sequence
 from ..asl import parser
 from ..asl.errors import DefinitionError
 from ..engine.local import LocalRunner, new_execution
+from ..interpreter.core import HISTORY_LIMIT
 from ..integrations import Integrations
 from ..integrations.functions import Functions
 
@@ -55,6 +56,9 @@ def _arguments() -> argparse.ArgumentParser:
     run.add_argument("--functions", action="append", default=[], metavar="MODULE_OR_PATH",
                      help="Python functions to serve Lambda ARNs (a module name or a .py file); repeatable")
     run.add_argument("--name", default=None, help="execution name (default: a new UUID)")
+    run.add_argument("--history-limit", type=int, default=HISTORY_LIMIT, metavar="N",
+                     help=f"fail the execution when its history grows past N events, as AWS does (default "
+                          f"{HISTORY_LIMIT}; 0: no limit)")
     run.add_argument("--mock-config", default=None, metavar="FILE",
                      help="a Step Functions Local mock configuration (MockConfigFile.json): the Task states of "
                           "--test-case answer from their mocked responses, the others call their real target")
@@ -132,7 +136,7 @@ def _run(args: argparse.Namespace) -> int:
     mocks = _mocks(args.mock_config, args.test_case)
     out = run_once(machine, input_text, functions=args.functions, history=args.history,
                    virtual_time=args.virtual_time, name=args.name, mocks=mocks, test_case=args.test_case,
-                   state_machine_name=args.state_machine_name)
+                   state_machine_name=args.state_machine_name, history_limit=args.history_limit or None)
     sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
     sys.stdout.flush()
     return EXIT_OK if out["status"] == "SUCCEEDED" else EXIT_NOT_SUCCEEDED
@@ -154,7 +158,7 @@ def _mocks(path: str | None, test_case: str | None) -> Any:
 
 def run_once(machine: parser.StateMachine, input_text: str, *, functions: Sequence[str] = (), history: bool = False,
              virtual_time: bool = False, name: str | None = None, mocks: Any = None, test_case: str | None = None,
-             state_machine_name: str | None = None) -> dict:
+             state_machine_name: str | None = None, history_limit: int | None = HISTORY_LIMIT) -> dict:
     """What ``stepline run`` prints, as a dict (raises UsageError for bad input or functions).
     ``mocks`` (a :class:`~stepline.integrations.mocks.Mocks`) answers the states of ``test_case``."""
     try:
@@ -172,7 +176,7 @@ def run_once(machine: parser.StateMachine, input_text: str, *, functions: Sequen
     execution = new_execution(machine, value, input_text=input_text, name=name,
                               state_machine_name=state_machine_name or "stepline-run")
     execution.test_case = test_case if mocks is not None else None
-    LocalRunner(execution, integrations, virtual_time=virtual_time).run()
+    LocalRunner(execution, integrations, virtual_time=virtual_time, history_limit=history_limit).run()
     out = {"status": execution.status, "output": execution.output, "error": execution.error,
            "cause": execution.cause}
     if history:

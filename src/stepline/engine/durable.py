@@ -35,6 +35,7 @@ from ..asl.model import StateMachine
 from ..asl.values import dumps, loads
 from ..integrations import Integrations, TaskFailure, task_context
 from ..interpreter import Execution, Interpreter
+from ..interpreter.core import HISTORY_LIMIT
 from ..interpreter import snapshot as snapshots
 from ..interpreter.events import RawJson
 from ..interpreter.frames import FINISHED, RUNNING, ChildLog, Frame, Sleep, Spawn, TaskCall
@@ -43,7 +44,6 @@ from ..store import ActivityTask, EventRecord, ExecutionExists, ExecutionRecord,
 
 logger = logging.getLogger("stepline.engine")
 
-HISTORY_LIMIT = 25_000
 RETENTION_S = 90 * 24 * 3600      # AWS keeps a closed execution's history for 90 days
 RETENTION_EVERY_S = 600.0
 #: requests (starts, stops, redrives) taken from the inbox per turn of the loop: a burst of starts
@@ -765,9 +765,7 @@ class Engine:
     def _write(self, live: Live, now: float) -> Write:
         ex, r = live.execution, live.record
         events = ex.events
-        if len(events) > self.history_limit and ex.status == RUNNING:
-            self.interpreter.fail(ex, errors.RUNTIME, f"The execution reached the maximum number of history events "
-                                                      f"({self.history_limit}).", now)
+        self.interpreter.history_full(ex, self.history_limit, now)
         start = live.committed
         text = _Texts()
         arn = r.arn

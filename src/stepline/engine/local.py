@@ -28,9 +28,11 @@ from ..asl.values import JSON, size_in_bytes
 from ..integrations import Integrations, TaskFailure, task_context
 from ..integrations.functions import Functions
 from ..interpreter import Execution, Interpreter
+from ..interpreter.core import HISTORY_LIMIT
 from ..interpreter.frames import FINISHED, RUNNING, Sleep, Spawn, TaskCall
 
 _interpreter = Interpreter()
+HISTORY_STEP = 20_000  # this close to the history limit, transitions are advanced a few at a time
 
 
 class Clock:
@@ -59,15 +61,18 @@ class LocalRunner:
 
     def __init__(self, execution: Execution, integrations: Integrations, *, virtual_time: bool = False,
                  interpreter: Interpreter | None = None, clock: Clock | None = None,
-                 time_limit: float | None = None) -> None:
+                 time_limit: float | None = None, history_limit: int | None = HISTORY_LIMIT) -> None:
         """``time_limit`` caps the execution's duration below its definition's TimeoutSeconds
-        (Express executions: five minutes); reaching either times it out."""
+        (Express executions: five minutes); reaching either times it out. An execution whose
+        history grows past ``history_limit`` events fails, as a Standard execution does on AWS
+        (None: no limit)."""
         self.execution = execution
         timeout = execution.machine.timeout_seconds
         self.timeout = timeout if time_limit is None else time_limit if timeout is None else min(timeout, time_limit)
         self.integrations = integrations
         self.interpreter = interpreter or _interpreter
         self.clock = clock or (Clock(True) if virtual_time else _REAL_TIME)
+        self.history_limit = history_limit
         self.ready: deque = deque()
         self.timers: list = []
         self.seq = 0
@@ -88,24 +93,33 @@ class LocalRunner:
             self._timer(ex.start_time + timeout, "execution-timeout", None)
         self.ready.append(interp.start(ex, ex.start_time))
         ready = self.ready
+        limit = self.history_limit
+        budget = None
         while ex.status == RUNNING:
+            if limit is not None:
+                room = limit - len(ex.events)
+                if room < 0 and interp.history_full(ex, limit, clock.now()):
+                    break
+                # near the limit, advance a few transitions at a time (each records a handful of
+                # events at most), so the execution fails where the limit is, not far beyond it
+                budget = None if room > HISTORY_STEP else max(1, room // 8)
             if ready:
-                self._handle(self._advance(ready.popleft(), clock.now()))
+                self._handle(self._advance(ready.popleft(), clock.now(), budget))
                 continue
             self._wait_for_something()
         ex.root = None  # the frames are garbage now; drop the execution <-> frame cycle
         return ex
 
-    def _advance(self, frame: Any, now: float) -> Any:
+    def _advance(self, frame: Any, now: float, budget: int | None = None) -> Any:
         """Advance a frame with Python's cyclic GC paused. Interpreting allocates many objects
         that all stay alive (history events, state data), so a collection in the middle finds
         nothing to free yet costs a full traversal: on map-10k it was a third of the run time.
         The pause covers only stepline's own code; user functions run with the GC as it was."""
         if not gc.isenabled():
-            return self.interpreter.advance(frame, now)
+            return self.interpreter.advance(frame, now, budget)
         gc.disable()
         try:
-            return self.interpreter.advance(frame, now)
+            return self.interpreter.advance(frame, now, budget)
         finally:
             gc.enable()
 
@@ -240,7 +254,8 @@ def new_execution(machine: StateMachine, input: JSON, *, input_text: str | None 
 
 def run(definition: Any, input: JSON = None, *, functions: Any = None, virtual_time: bool = False,
         name: str | None = None, integrations: Integrations | None = None, mock_config: Any = None,
-        test_case: str | None = None, state_machine_name: str | None = None) -> Execution:
+        test_case: str | None = None, state_machine_name: str | None = None,
+        history_limit: int | None = HISTORY_LIMIT) -> Execution:
     """Run one execution of ``definition`` in this process and return it when it ends.
 
     ``definition`` is a dict, JSON text or a compiled :class:`StateMachine`; ``input`` is the
@@ -253,6 +268,9 @@ def run(definition: Any, input: JSON = None, *, functions: Any = None, virtual_t
     :mod:`stepline.integrations.mocks`). ``state_machine_name`` names the state machine (its
     ARN, ``$$.StateMachine.Name``) and so picks its test cases; by default it is the one state
     machine of the mock configuration that defines ``test_case``, else ``stepline-run``.
+
+    The execution fails (``States.Runtime``) when its history grows past ``history_limit``
+    events, 25,000 as on AWS; None lifts the limit (a Map over many items in one execution).
 
     Raises :class:`~stepline.asl.errors.DefinitionError` for an invalid definition and
     :class:`~stepline.integrations.mocks.MockConfigError` (a ``ValueError``) for an invalid
@@ -270,7 +288,7 @@ def run(definition: Any, input: JSON = None, *, functions: Any = None, virtual_t
                               state_machine_name=state_machine_name or "stepline-run")
     execution.input_size = size
     execution.test_case = test_case
-    return LocalRunner(execution, integrations, virtual_time=virtual_time).run()
+    return LocalRunner(execution, integrations, virtual_time=virtual_time, history_limit=history_limit).run()
 
 
 def _with_mocks(integrations: Integrations, mock_config: Any, test_case: str | None,

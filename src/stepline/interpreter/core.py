@@ -35,6 +35,7 @@ from .frames import (
 from .tasks import Tasks
 
 PAYLOAD_LIMIT = 262144  # 256 KiB, AWS's quota for state input and output
+HISTORY_LIMIT = 25_000  # events of a Standard execution, AWS's quota
 
 logger = logging.getLogger("stepline.interpreter")
 
@@ -73,14 +74,16 @@ class Interpreter:
         execution.root = root
         return root
 
-    def advance(self, frame: Frame, now: float) -> Any:
-        """Run ``frame`` until it needs the engine. Returns a request, FINISHED or None.
+    def advance(self, frame: Frame, now: float, budget: int | None = None) -> Any:
+        """Run ``frame`` until it needs the engine, or for ``budget`` transitions at most
+        (default ``transitions_per_advance``). Returns a request, FINISHED or None.
 
         This loop is the per-transition path of every execution: it is written flat on purpose."""
         if frame.execution.status != RUNNING:
             return None
         handlers: dict[str, Any] = self._handlers
-        budget = self.transitions_per_advance
+        if budget is None:
+            budget = self.transitions_per_advance
         while True:
             phase = frame.phase
             if phase == DONE:
@@ -418,6 +421,15 @@ class Interpreter:
         root.last = len(log)
         root.phase = ENTER
         return root
+
+    def history_full(self, execution: Execution, limit: int, now: float) -> bool:
+        """Fail ``execution`` (States.Runtime, as AWS does) if its history grew past ``limit``
+        events; True if it did."""
+        if len(execution.events) <= limit or execution.status != RUNNING:
+            return False
+        self.fail(execution, errors.RUNTIME,
+                  f"The execution reached the maximum number of history events ({limit}).", now)
+        return True
 
     def fail(self, execution: Execution, error: str, cause: str | None, now: float) -> None:
         """Fail the execution from outside its states (e.g. its history grew past the limit)."""

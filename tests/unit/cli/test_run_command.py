@@ -150,3 +150,16 @@ def test_the_installed_console_script(machine) -> None:
     path = machine({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}})
     proc = subprocess.run([str(script), "run", path, "--input", "[1]"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and json.loads(proc.stdout)["output"] == [1]
+
+
+def test_history_limit_option(machine) -> None:
+    path = machine({"StartAt": "Count", "States": {
+        "Count": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"}, "Next": "Done?"},
+        "Done?": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThanEquals": 100, "Next": "End"}],
+                  "Default": "Count"},
+        "End": {"Type": "Succeed"}}})
+    limited = stepline("run", path, "--input", '{"n": 0}', "--history-limit", "50")
+    assert limited.returncode == 1
+    assert json.loads(limited.stdout)["cause"] == "The execution reached the maximum number of history events (50)."
+    lifted = stepline("run", path, "--input", '{"n": 0}', "--history-limit", "0")
+    assert lifted.returncode == 0 and json.loads(lifted.stdout)["output"] == {"n": 100}

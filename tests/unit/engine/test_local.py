@@ -193,3 +193,27 @@ def test_a_failing_iteration_aborts_the_iterations_still_running() -> None:
     assert aborted == [0, 2]
     assert types[-2:] == ["MapStateFailed", "ExecutionFailed"]
     assert "WaitStateExited" not in types[types.index("MapIterationFailed"):]  # nothing runs after the failure
+
+
+COUNTER = {"StartAt": "Count", "States": {
+    "Count": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"}, "Next": "Done?"},
+    "Done?": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThanEquals": 20000, "Next": "End"}],
+              "Default": "Count"},
+    "End": {"Type": "Succeed"}}}
+
+
+def test_a_history_past_25000_events_fails_the_execution_as_on_aws() -> None:
+    ex = stepline.run(COUNTER, {"n": 0}, virtual_time=True)  # 20,000 rounds: 80,000 events
+    assert (ex.status, ex.error) == ("FAILED", "States.Runtime")
+    assert ex.cause == "The execution reached the maximum number of history events (25000)."
+    assert ex.history[-1]["type"] == "ExecutionFailed"
+    # a loop that never ends ends too
+    forever = {"StartAt": "Again", "States": {"Again": {"Type": "Choice", "Choices": [
+        {"Variable": "$.stop", "IsPresent": True, "Next": "End"}], "Default": "Again"}, "End": {"Type": "Succeed"}}}
+    assert stepline.run(forever, {}).error == "States.Runtime"
+
+
+def test_the_history_limit_can_be_set_or_lifted() -> None:
+    assert stepline.run(COUNTER, {"n": 0}, history_limit=None).output == {"n": 20000}
+    small = stepline.run(COUNTER, {"n": 0}, history_limit=1000)
+    assert small.cause == "The execution reached the maximum number of history events (1000)."
