@@ -162,7 +162,8 @@ def test_the_history_limit_fails_the_execution(harness) -> None:
         "D": {"Type": "Succeed"}}}
     record = h.wait(h.start(loop))
     assert (record.status, record.error) == ("FAILED", "States.Runtime")
-    assert "maximum number of history events" in record.cause
+    assert record.cause == "The execution reached the maximum number of history events (40)."
+    assert 40 < record.event_count <= 45  # it fails at the limit, not a batch of transitions later
 
 
 FLAKY = {"StartAt": "Prepare", "States": {

@@ -36,6 +36,7 @@ from ..asl.values import dumps, loads
 from ..integrations import Integrations, TaskFailure, task_context
 from ..interpreter import Execution, Interpreter
 from ..interpreter.core import HISTORY_LIMIT
+from .local import HISTORY_STEP
 from ..interpreter import snapshot as snapshots
 from ..interpreter.events import RawJson
 from ..interpreter.frames import FINISHED, RUNNING, ChildLog, Frame, Sleep, Spawn, TaskCall
@@ -447,9 +448,17 @@ class Engine:
         while ready:
             live, frame = ready.popleft()
             live.ready -= 1
-            if live.execution.status != RUNNING or not self._holds(live):
+            ex = live.execution
+            if ex.status != RUNNING or not self._holds(live):
                 continue
-            self._handle(live, interp.advance(frame, self.clock()))
+            room = self.history_limit - len(ex.events)
+            if room < HISTORY_STEP:  # near the limit: a few transitions at a time, to fail at it (see _write)
+                if room < 0:
+                    self._dirty[live.record.arn] = live
+                    continue
+                self._handle(live, interp.advance(frame, self.clock(), max(1, room // 8)))
+            else:
+                self._handle(live, interp.advance(frame, self.clock()))
             self._dirty[live.record.arn] = live
             if time.monotonic() > deadline:
                 break
