@@ -24,6 +24,8 @@ from hypothesis import strategies as st
 import stepline
 from stepline import DefinitionError, Diagnostic, StateMachine
 
+from ..places import places
+
 LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:f"
 END = {"Type": "Pass", "End": True}
 TASK = {"Type": "Task", "Resource": LAMBDA, "End": True}
@@ -987,19 +989,10 @@ def mutate(data: st.DataObject, definition: Any) -> Any:
     """Delete or rename a key, or replace a value (with one of another type), somewhere."""
     definition = copy.deepcopy(definition)
     for _ in range(data.draw(st.integers(1, 4))):
-        places: list[tuple[Any, Any]] = []
-        stack = [definition]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, dict):
-                places += [(node, k) for k in node]
-                stack += node.values()
-            elif isinstance(node, list):
-                places += [(node, i) for i in range(len(node))]
-                stack += node
-        if not places:
+        found = places(definition)
+        if not found:
             break
-        parent, key = data.draw(st.sampled_from(places))
+        parent, key = data.draw(st.sampled_from(found))
         op = data.draw(st.sampled_from(["delete", "rename", "replace", "wrap", "stringify"]))
         if op == "delete":
             del parent[key]

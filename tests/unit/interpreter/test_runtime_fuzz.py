@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 import stepline
 from stepline import DefinitionError
 
+from ..places import places
+
 CASES = Path(__file__).resolve().parents[2] / "conformance" / "cases"
 # (the timeout cases' functions sleep for real: they would only make this slow)
 RUNNABLE = sorted(c for c in CASES.iterdir() if (c / "definition.json").is_file() and "timeout" not in c.name)
@@ -43,19 +45,10 @@ def functions(case: Path) -> ModuleType | None:
 
 def mutate(data: st.DataObject, definition: Any) -> Any:
     for _ in range(data.draw(st.integers(1, 3))):
-        places: list[tuple[Any, Any]] = []
-        stack = [definition]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, dict):
-                places += [(node, k) for k in node]
-                stack += node.values()
-            elif isinstance(node, list):
-                places += [(node, i) for i in range(len(node))]
-                stack += node
-        if not places:
+        found = places(definition)
+        if not found:
             break
-        parent, key = data.draw(st.sampled_from(places))
+        parent, key = data.draw(st.sampled_from(found))
         op = data.draw(st.sampled_from(["replace", "replace", "delete", "stringify"]))
         if op == "delete" and isinstance(parent, dict):
             del parent[key]
