@@ -308,20 +308,18 @@ def test_claim_takes_at_most_limit_the_oldest_due(work: Store) -> None:
     assert work.claim("me", 50.0, 80.0, 2) == []
 
 
-def test_concurrent_claims_never_take_the_same_execution(store: Store, open_db: Callable[[], Store]) -> None:
-    rows = [execution(f"c{i:04d}", wake_at=float(i)) for i in range(600)]
-    for i in range(0, len(rows), 100):
-        insert(store, *rows[i:i + 100])
+def race(open_db: Callable[[], Store], claims: Callable[[Store, str], list[str]]) -> dict[str, list[str]]:
+    """Two engines, each on a connection of its own, run ``claims`` at the same moment; what
+    each took, by owner (an error in either fails the test)."""
     engines = {"engine-1": open_db(), "engine-2": open_db()}
-    taken: dict[str, list[str]] = {owner: [] for owner in engines}
+    taken: dict[str, list[str]] = {}
     errors: list[BaseException] = []
     start = threading.Barrier(len(engines))
 
     def run(owner: str) -> None:
         try:
             start.wait()
-            while batch := engines[owner].claim(owner, 10_000.0, 20_000.0, 3):
-                taken[owner] += [r.arn for r in batch]
+            taken[owner] = claims(engines[owner], owner)
         except BaseException as e:  # pragma: no cover - reported below
             errors.append(e)
 
@@ -331,6 +329,20 @@ def test_concurrent_claims_never_take_the_same_execution(store: Store, open_db: 
     for t in threads:
         t.join(60)
     assert errors == []
+    return taken
+
+
+def test_concurrent_claims_never_take_the_same_execution(store: Store, open_db: Callable[[], Store]) -> None:
+    rows = [execution(f"c{i:04d}", wake_at=float(i)) for i in range(600)]
+    for i in range(0, len(rows), 100):
+        insert(store, *rows[i:i + 100])
+    def claims(engine: Store, owner: str) -> list[str]:
+        taken: list[str] = []
+        while batch := engine.claim(owner, 10_000.0, 20_000.0, 3):
+            taken += [r.arn for r in batch]
+        return taken
+
+    taken = race(open_db, claims)
     one, two = taken["engine-1"], taken["engine-2"]
     assert set(one).isdisjoint(two)
     assert len(one) + len(two) == len(rows) and set(one) | set(two) == {r.arn for r in rows}
@@ -360,26 +372,10 @@ def test_concurrent_claim_arn_gives_each_execution_to_one_engine(store: Store,
                                                                    open_db: Callable[[], Store]) -> None:
     rows = [execution(f"c{i:04d}") for i in range(200)]
     insert(store, *rows)
-    engines = {"engine-1": open_db(), "engine-2": open_db()}
-    taken: dict[str, list[str]] = {owner: [] for owner in engines}
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(engines))
+    def claims(engine: Store, owner: str) -> list[str]:
+        return [r.arn for r in rows if engine.claim_arn(owner, r.arn, 10.0, 20.0) is not None]
 
-    def run(owner: str) -> None:
-        try:
-            start.wait()
-            for r in rows:
-                if engines[owner].claim_arn(owner, r.arn, 10.0, 20.0) is not None:
-                    taken[owner].append(r.arn)
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(owner,)) for owner in engines]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert errors == []
+    taken = race(open_db, claims)
     assert set(taken["engine-1"]).isdisjoint(taken["engine-2"])
     assert sorted(taken["engine-1"] + taken["engine-2"]) == sorted(r.arn for r in rows)
 

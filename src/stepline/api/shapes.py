@@ -194,11 +194,7 @@ class _Compiler:
                 raise ApiError(SERIALIZATION, _UNEXPECTED_OBJECT if type(value) is dict else "Expected list or null")
             if None in value:
                 value = [entry for entry in value if entry is not None]
-            count = len(value)
-            if hi is not None and count > hi:
-                _report(errors, value, path, hidden, f"Member must have length less than or equal to {hi}")
-            elif lo is not None and count < lo:
-                _report(errors, value, path, hidden, f"Member must have length greater than or equal to {lo}")
+            _check_length(value, lo, hi, path, hidden, errors)
             if convert is not None and failures is not None:
                 broken = False
                 for index, entry in enumerate(value):
@@ -232,11 +228,7 @@ class _Compiler:
                 raise ApiError(SERIALIZATION, _UNEXPECTED_LIST if type(value) is list else "Expected map or null")
             if None in value.values():
                 value = {name: entry for name, entry in value.items() if entry is not None}
-            count = len(value)
-            if hi is not None and count > hi:
-                _report(errors, value, path, hidden, f"Member must have length less than or equal to {hi}")
-            elif lo is not None and count < lo:
-                _report(errors, value, path, hidden, f"Member must have length greater than or equal to {lo}")
+            _check_length(value, lo, hi, path, hidden, errors)
             if key_failures is not None and keys.rules and any(key_failures(name) for name in value):
                 _report(errors, value, path, hidden, key_rule)
             if convert is not None and value_failures is not None:
@@ -390,6 +382,15 @@ def _mismatch(value: Any, expected: str) -> ApiError:
     token = ("STRING_VALUE" if kind is str else "TRUE_VALUE" if value is True
              else "FALSE_VALUE" if value is False else "NUMBER_VALUE")
     return ApiError(SERIALIZATION, f"{token} can not be converted to {expected}")
+
+
+def _check_length(value: Any, lo: int | None, hi: int | None, path: str, hidden: bool, errors: list[str]) -> None:
+    """A list's or a map's number of members against the shape's min and max."""
+    count = len(value)
+    if hi is not None and count > hi:
+        _report(errors, value, path, hidden, f"Member must have length less than or equal to {hi}")
+    elif lo is not None and count < lo:
+        _report(errors, value, path, hidden, f"Member must have length greater than or equal to {lo}")
 
 
 def _report(errors: list[str], value: Any, path: str, hidden: bool, *rules: str) -> None:

@@ -39,7 +39,7 @@ from ..interpreter.core import HISTORY_LIMIT
 from .local import HISTORY_STEP
 from ..interpreter import snapshot as snapshots
 from ..interpreter.events import RawJson
-from ..interpreter.frames import FINISHED, RUNNING, ChildLog, Frame, Sleep, Spawn, TaskCall
+from ..interpreter.frames import FINISHED, RUNNING, ChildLog, Frame, Sleep, Spawn, TaskCall, map_run_path
 from ..interpreter.fanout import map_run
 from ..store import ActivityTask, EventRecord, ExecutionExists, ExecutionRecord, Resource, Signal, Store, Write
 
@@ -777,9 +777,7 @@ class Engine:
         self.interpreter.history_full(ex, self.history_limit, now)
         start = live.committed
         text = _Texts()
-        arn = r.arn
-        records = [EventRecord(arn, i, e[0], e[1], e[2], None if e[3] is None else _details_text(e[3], text))
-                   for i, e in enumerate(events[start:], start + 1)]
+        records = _event_records(r.arn, events, start, text)
         r.status = ex.status
         r.event_count = len(events)
         if ex.status == RUNNING:
@@ -831,8 +829,7 @@ class Engine:
             r.redrive_count, r.redrive_time = log.redrives, log.redriven
             r.output = text(log.output) if log.status == "SUCCEEDED" else None
             r.error, r.cause, r.stop_time = log.error, log.cause, log.stopped
-            events = [EventRecord(log.arn, i, e[0], e[1], e[2], None if e[3] is None else _details_text(e[3], text))
-                      for i, e in enumerate(log[start:], start + 1)]
+            events = _event_records(log.arn, log, start, text)
             log.committed = len(log)
             writes.append(Write(r, new=start == 0, events=events))
         return writes
@@ -869,7 +866,7 @@ class Engine:
             text = dumps(described)
             if live.map_runs.get(arn) != text:
                 live.map_runs[arn] = text
-                label = arn.rsplit(":", 1)[0].split("/", 1)[-1]
+                label = map_run_path(arn).split("/", 1)[-1]
                 rows.append(Resource(arn, "map-run", label, ex.arn, described["startDate"], text))
         return rows
 
@@ -1055,6 +1052,12 @@ class _Texts:
 
 _KEYS: dict[str, str] = {}
 _TRUNCATED = {"input": ',"inputDetails":{"truncated":false}', "output": ',"outputDetails":{"truncated":false}'}
+
+
+def _event_records(arn: str, events: list, start: int, text: _Texts) -> list[EventRecord]:
+    """The rows of ``events[start:]`` (the ones not committed yet) of the execution ``arn``."""
+    return [EventRecord(arn, i, e[0], e[1], e[2], None if e[3] is None else _details_text(e[3], text))
+            for i, e in enumerate(events[start:], start + 1)]
 
 
 def _details_text(details: dict, text: _Texts) -> str:

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ..asl import errors
-from ..asl.values import JSON
+from ..asl.values import JSON, type_name
 from . import TaskFailure
 
 __all__ = ["MockConfigError", "MockedResponse", "Mocks", "Answer"]
@@ -255,17 +255,9 @@ def _location(*parts: str) -> str:
 
 
 def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
+    """The JSON type of ``value`` with its article: "a string", "an object", "null"."""
+    name = type_name(value)
+    return name if value is None else ("an " if name[0] in "aeiou" else "a ") + name
 
 
 class _Validator:

@@ -211,6 +211,12 @@ class Group:
     outcome: str | None = None
 
 
+def map_run_path(map_run_arn: str) -> str:
+    """``MACHINE/LABEL`` of a Map Run's ARN (``…:mapRun:MACHINE/LABEL:ID``): what names its
+    child executions, and (after the slash) its label."""
+    return map_run_arn.split(":mapRun:", 1)[1].rsplit(":", 1)[0]
+
+
 class ChildLog(list):
     """The history of one child workflow execution of a Distributed Map (ExecutionType
     STANDARD): the child's frame writes its events here, from ``ExecutionStarted`` to its end,
@@ -225,7 +231,7 @@ class ChildLog(list):
         """Named like its Map Run: ``…:mapRun:STATE_MACHINE/LABEL:ID`` runs the children
         ``…:execution:STATE_MACHINE/LABEL:NAME`` (of ``…:stateMachine:STATE_MACHINE/LABEL``)."""
         super().__init__()
-        path = map_run_arn.split(":mapRun:", 1)[1].rsplit(":", 1)[0]
+        path = map_run_path(map_run_arn)
         prefix = f"arn:aws:states:{execution.region}:{execution.account}"
         self.arn, self.name, self.map_run_arn = f"{prefix}:execution:{path}:{name}", name, map_run_arn
         self.state_machine_arn, self.state_machine_name = f"{prefix}:stateMachine:{path}", path

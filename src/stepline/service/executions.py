@@ -27,6 +27,7 @@ from ..engine.local import LocalRunner
 from ..integrations import Integrations
 from ..interpreter import Execution
 from ..interpreter.events import details_key, render_all
+from ..interpreter.frames import map_run_path
 from ..store import ExecutionRecord, Signal, Store
 from . import pages
 from .arns import Arns, check_name
@@ -238,7 +239,7 @@ class Executions:
             out["revisionId"] = machine["revisionId"]
         if r.map_run_arn is not None:  # a child workflow execution: its Map Run, and that run's label
             out["mapRunArn"] = r.map_run_arn
-            out["label"] = r.map_run_arn.split(":mapRun:", 1)[1].rsplit(":", 1)[0].split("/", 1)[-1]
+            out["label"] = map_run_path(r.map_run_arn).split("/", 1)[-1]
         if p.get("includedData") == "METADATA_ONLY":
             out.pop("definition")
         else:
