@@ -543,7 +543,7 @@ class Engine:
     def _run_task(self, live: Live, call: TaskCall) -> None:
         try:
             result = self.integrations.invoke(call.resource, call.input, timeout=call.timeout, token=call.token,
-                                              **task_context(call))
+                                              context=task_context(call))
             self._completions.put((live, call, True, result))
         except TaskFailure as e:
             self._completions.put((live, call, False, e))

@@ -21,12 +21,11 @@ from collections import deque
 from typing import Any, Callable, Mapping
 
 from .. import config
-from ..ids import new_uuid
 from ..asl import parser
 from ..asl.model import StateMachine
 from ..asl.values import JSON, size_in_bytes
 from ..integrations import Integrations, TaskFailure, task_context
-from ..integrations.functions import Functions
+from ..integrations.functions import Functions, registered
 from ..interpreter import Execution, Interpreter
 from ..interpreter.core import HISTORY_LIMIT
 from ..interpreter.frames import FINISHED, RUNNING, Sleep, Spawn, TaskCall
@@ -152,7 +151,7 @@ class LocalRunner:
             # nothing can interrupt this task: call it right here (the cheapest way)
             try:
                 result, size = self.integrations.invoke(call.resource, call.input, timeout=None, token=call.token,
-                                                        **task_context(call))
+                                                        context=task_context(call))
             except TaskFailure as e:
                 return interp.task_failed(call, e.error, e.cause, now())
             return interp.task_succeeded(call, result, now(), size=size)
@@ -183,7 +182,7 @@ class LocalRunner:
     def _run_task(self, call: TaskCall, completions: queue.SimpleQueue) -> None:
         try:
             completions.put((call, True, self.integrations.invoke(call.resource, call.input, timeout=call.timeout,
-                                                                  token=call.token, **task_context(call))))
+                                                                  token=call.token, context=task_context(call))))
         except TaskFailure as e:
             completions.put((call, False, e))
         except BaseException as e:  # noqa: BLE001 - a bug in an integration must not hang the loop
@@ -241,15 +240,28 @@ class LocalRunner:
 def new_execution(machine: StateMachine, input: JSON, *, input_text: str | None = None, name: str | None = None,
                   state_machine_name: str = "stepline-run", region: str | None = None,
                   account: str | None = None, start_time: float | None = None) -> Execution:
-    name = name or new_uuid()
+    """An execution of ``machine`` about to start; without ``name`` it is named by a random UUID
+    when its name is first read."""
     region = region or config.region()
     account = account or config.account()
-    sm_arn = f"arn:aws:states:{region}:{account}:stateMachine:{state_machine_name}"
-    return Execution(machine, arn=f"arn:aws:states:{region}:{account}:execution:{state_machine_name}:{name}",
-                     name=name, input=input, input_text=input_text,
-                     role_arn=f"arn:aws:iam::{account}:role/stepline-execution-role",
-                     state_machine_arn=sm_arn, state_machine_name=state_machine_name,
-                     start_time=time.time() if start_time is None else start_time, region=region, account=account)
+    arns = _arns.get((region, account, state_machine_name))
+    if arns is None:
+        if len(_arns) > 64:
+            _arns.clear()
+        arns = _arns[region, account, state_machine_name] = (
+            f"arn:aws:states:{region}:{account}:execution:{state_machine_name}:",
+            f"arn:aws:states:{region}:{account}:stateMachine:{state_machine_name}",
+            f"arn:aws:iam::{account}:role/stepline-execution-role")
+    prefix, sm_arn, role_arn = arns
+    return Execution(machine, arn=None if name is None else prefix + name, name=name, arn_prefix=prefix,
+                     input=input, input_text=input_text, role_arn=role_arn, state_machine_arn=sm_arn,
+                     state_machine_name=state_machine_name, start_time=time.time() if start_time is None else start_time,
+                     region=region, account=account)
+
+
+#: (region, account, state machine name) -> the execution ARN's prefix, the state machine's ARN
+#: and the role's ARN: the same few strings for every execution ``stepline.run`` starts
+_arns: dict[tuple[str, str, str], tuple[str, str, str]] = {}
 
 
 def run(definition: Any, input: JSON = None, *, functions: Any = None, virtual_time: bool = False,
@@ -279,7 +291,7 @@ def run(definition: Any, input: JSON = None, *, functions: Any = None, virtual_t
     machine = definition if isinstance(definition, StateMachine) else parser.parse(definition)
     region, account = config.region(), config.account()
     if integrations is None:
-        integrations = Integrations(_functions(functions), region=region, account=account)
+        integrations = _integrations(functions, region, account)
     if mock_config is not None or test_case is not None:
         state_machine_name, integrations = _with_mocks(integrations, mock_config, test_case, state_machine_name)
     value = {} if input is None else input
@@ -311,6 +323,24 @@ def _with_mocks(integrations: Integrations, mock_config: Any, test_case: str | N
     integrations = copy.copy(integrations)
     integrations.interceptor = mocks.interceptor
     return name, integrations
+
+
+#: the Integrations made for the last ``functions`` mapping passed to run(), and what it was made
+#: of: a loop of runs with one dict of functions builds them once
+_last: tuple = ()
+
+
+def _integrations(functions: Any, region: str, account: str) -> Integrations:
+    global _last
+    if type(functions) is dict:
+        last = _last
+        if last and last[0] is functions and last[1] == functions and last[2] == registered() \
+                and last[3] == region and last[4] == account:
+            return last[5]
+        integrations = Integrations(_functions(functions), region=region, account=account)
+        _last = (functions, dict(functions), dict(registered()), region, account, integrations)
+        return integrations
+    return Integrations(_functions(functions), region=region, account=account)
 
 
 def _functions(functions: Any) -> Functions:

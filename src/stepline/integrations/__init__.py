@@ -35,12 +35,43 @@ class Service(Protocol):
                  **context: Any) -> JSON: ...
 
 
-def task_context(call: Any) -> dict[str, Any]:
-    """What a task call tells its integration besides the input: which execution and state
-    it comes from (mocks answer by state; nested executions link to their parent)."""
-    ex = call.frame.execution
-    return {"execution_arn": ex.arn, "state_machine_name": ex.state_machine_name, "state_name": call.state.name,
-            "attempt": call.attempt, "test_case": ex.test_case}
+_CONTEXT_KEYS = ("execution_arn", "state_machine_name", "state_name", "attempt", "test_case")
+
+
+class TaskContext:
+    """What a task call tells its integration besides the input: which execution and state it
+    comes from (mocks answer by state; nested executions link to their parent). A mapping
+    read only when an integration asks (``**context``): a Lambda function is called without it."""
+
+    __slots__ = ("_call",)
+
+    def __init__(self, call: Any) -> None:
+        self._call = call
+
+    def keys(self) -> tuple[str, ...]:
+        return _CONTEXT_KEYS
+
+    def __getitem__(self, key: str) -> Any:
+        call = self._call
+        if key == "execution_arn":
+            return call.frame.execution.arn
+        if key == "state_machine_name":
+            return call.frame.execution.state_machine_name
+        if key == "state_name":
+            return call.state.name
+        if key == "attempt":
+            return call.attempt
+        if key == "test_case":
+            return call.frame.execution.test_case
+        raise KeyError(key)
+
+
+def task_context(call: Any) -> TaskContext:
+    """The context of a task call, for :meth:`Integrations.invoke` and its interceptor."""
+    return TaskContext(call)
+
+
+_NO_CONTEXT: dict[str, Any] = {}
 
 
 class Integrations:
@@ -61,11 +92,12 @@ class Integrations:
     def register(self, service: str, integration: Service) -> None:
         self.services[service] = integration
 
-    def invoke(self, resource: Resource, payload: JSON, *, timeout: float | None = None,
-               token: str | None = None, **context: Any) -> tuple[JSON, int | None]:
+    def invoke(self, resource: Resource, payload: JSON, *, timeout: float | None = None, token: str | None = None,
+               context: Any = _NO_CONTEXT, **extra: Any) -> tuple[JSON, int | None]:
         """Run the task to completion (request-response): its result, and a bound of the
-        result's size as JSON when one is known without measuring (else None). ``context``
-        carries what some integrations need (``execution_arn``, ``state_name``, ...)."""
+        result's size as JSON when one is known without measuring (else None). ``context`` (a
+        :func:`task_context`) carries what some integrations need (``execution_arn``,
+        ``state_name``, ...), ``extra`` what one caller passes to them (TestState's trace)."""
         if self.interceptor is not None:
             mocked, result = self.interceptor(resource, payload, token=token, **context)
             if mocked:
@@ -88,7 +120,7 @@ class Integrations:
             if integration is None and service.startswith("aws-sdk:"):
                 integration = self.services.get("aws-sdk:*")
         if integration is not None:
-            return integration(resource, payload, timeout=timeout, token=token, **context), None
+            return integration(resource, payload, timeout=timeout, token=token, **context, **extra), None
         raise TaskFailure("States.TaskFailed", f"stepline cannot run the resource '{resource.arn}' in this mode: "
                                                "no integration is available for it")
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..asl.jsonpath import PathNotFound
+from ..ids import new_uuid
 from ..asl.model import Program, Resource, StateMachine, TaskState
 from ..asl.values import JSON
 from . import context as _context
@@ -37,18 +38,23 @@ START = 4      # a child frame not yet announced (MapIterationStarted), then as 
 class Execution:
     """One execution: identity, input, the history being written, and the outcome."""
 
-    __slots__ = ("machine", "arn", "name", "input", "input_text", "role_arn", "state_machine_arn",
+    __slots__ = ("machine", "_arn", "_name", "_arn_prefix", "input", "input_text", "role_arn", "state_machine_arn",
                  "state_machine_name", "start_time", "events", "status", "output", "error", "cause",
                  "root", "_ctx_execution", "redrive_count", "region", "account", "stop_time", "map_runs", "map_run_groups",
                  "test_case",
                  "input_size", "redrive_time", "ended_children", "records_children")
 
-    def __init__(self, machine: StateMachine, *, arn: str, name: str, input: JSON, input_text: str | None,
-                 role_arn: str, state_machine_arn: str, state_machine_name: str, start_time: float,
-                 region: str = "us-east-1", account: str = "123456789012", redrive_count: int = 0) -> None:
+    def __init__(self, machine: StateMachine, *, arn: str | None, name: str | None, input: JSON,
+                 input_text: str | None, role_arn: str, state_machine_arn: str, state_machine_name: str,
+                 start_time: float, region: str = "us-east-1", account: str = "123456789012",
+                 redrive_count: int = 0, arn_prefix: str = "") -> None:
+        """Without ``name`` the execution is named by a random UUID, made when first read (an
+        in-process run that never reads it does not pay for it); without ``arn`` the ARN is
+        ``arn_prefix`` and the name."""
         self.machine = machine
-        self.arn = arn
-        self.name = name
+        self._arn = arn
+        self._name = name
+        self._arn_prefix = arn_prefix
         self.input = input
         self.input_text = input_text
         self.role_arn = role_arn
@@ -76,6 +82,20 @@ class Execution:
         #: those children (their :class:`ChildLog`) that ended since the engine last took them
         self.ended_children: list[ChildLog] | None = None
         self._ctx_execution: dict | None = None
+
+    @property
+    def name(self) -> str:
+        name = self._name
+        if name is None:
+            name = self._name = new_uuid()
+        return name
+
+    @property
+    def arn(self) -> str:
+        arn = self._arn
+        if arn is None:
+            arn = self._arn = self._arn_prefix + self.name
+        return arn
 
     @property
     def ctx_state_machine(self) -> dict:
