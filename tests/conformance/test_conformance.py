@@ -68,7 +68,7 @@ UNMATCHABLE = {
 }
 
 
-def _cases() -> list:
+def recorded_cases() -> list:
     if not CASES.is_dir():
         raise RuntimeError(f"conformance cases not found at {CASES}")
     params = []
@@ -86,15 +86,18 @@ def recorded_account(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STEPLINE_ACCOUNT", "111111111111")
 
 
-@pytest.mark.parametrize("case", _cases())
+@pytest.mark.parametrize("case", recorded_cases())
 def test_recorded_execution(case: pathlib.Path) -> None:
-    expected = json.loads((case / "expected.json").read_text())
     meta = json.loads((case / "meta.json").read_text())
     machine = parser.parse((case / "definition.json").read_text())
     functions = [str(case / meta["functions"])] if meta.get("functions") else []
     got = run_once(machine, (case / "input.json").read_text(), functions=functions, history=True, virtual_time=True)
-    got = json.loads(json.dumps(got))  # exactly what `stepline run` prints
+    assert_conforms(case, json.loads(json.dumps(got)))  # exactly what `stepline run` prints
 
+
+def assert_conforms(case: pathlib.Path, got: dict) -> None:
+    """``got`` (status, output, error, cause, history) is what AWS recorded for ``case``."""
+    expected = json.loads((case / "expected.json").read_text())
     for key in ("status", "error", "cause"):
         assert compare.match(expected.get(key), got[key]), f"{key}: expected {expected.get(key)!r}, got {got[key]!r}"
     if expected["status"] == "SUCCEEDED":
