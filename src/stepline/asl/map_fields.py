@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from . import wording
 from .diagnostics import DUPLICATE_LABEL_NAME, INVALID_LABEL_NAME, INVALID_RESOURCE, at
+from .errors import ITEM_READER_FAILED, RESULT_WRITER_FAILED
 from .jsonata import expression_text, is_expression
 from .model import JSONATA, JSONPATH, Batcher, MapState
 from .resources import parse_resource
@@ -19,6 +20,8 @@ from .values import JSON
 MAX_LABEL = 40
 _LABEL_FORBIDDEN = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
 _MAP_DISTRIBUTED_ONLY = ("ItemReader", "ItemBatcher", "ResultWriter", "Label")
+#: ResultWriter.WriterConfig: its fields and their values (AWS docs, ResultWriter (Map))
+_WRITER_CONFIG = {"Transformation": ("NONE", "COMPACT", "FLATTEN"), "OutputType": ("JSON", "JSONL")}
 
 
 class MapFields:
@@ -54,6 +57,7 @@ class MapFields:
         for key in ("ItemReader", "ResultWriter"):
             if key in d:
                 extra[wording.snake(key)] = d[key]
+        extra.update(writer_and_reader(d.get("ItemReader"), d.get("ResultWriter")))
         if ql == JSONPATH:
             if "ItemsPath" in d:
                 extra["items_path"] = self._path(d["ItemsPath"], at(loc, "ItemsPath"), "ItemsPath", reference=True)
@@ -190,6 +194,21 @@ class MapFields:
             self.diags.error(at(wloc, "Resource"), f"The resource provided {wording.show(raw['Resource'])} is not recognized. "
                                                    "The value is not a valid resource ARN, or the resource is not "
                                                    "available in this region.", INVALID_RESOURCE)
+        if "Resource" not in raw and "WriterConfig" not in raw:
+            # AWS docs, ResultWriter: "cannot be empty": WriterConfig, or Resource and Parameters, or all three
+            self.diags.error(wloc, "A ResultWriter needs a WriterConfig, or a Resource and its parameters, or both")
+        config = raw.get("WriterConfig")
+        if config is None:
+            return
+        cloc = at(wloc, "WriterConfig")
+        if not isinstance(config, dict):
+            self.diags.error(cloc, f"The value for the field 'WriterConfig' must be an OBJECT, not {wording.show(config)}")
+            return
+        self._unknown(config, set(_WRITER_CONFIG), cloc)
+        for key, allowed in _WRITER_CONFIG.items():
+            if key in config and config[key] not in allowed:
+                self.diags.error(at(cloc, key), f"The value for the field '{key}' must be one of "
+                                                f"[{', '.join(allowed)}], not {wording.show(config[key])}")
 
     def _sub_object(self, raw: JSON, loc: str, field: str, fields: set[str], ql: str, *,
                     other: frozenset[str] | set[str] = frozenset()) -> bool:
@@ -220,3 +239,26 @@ class MapFields:
             self.diags.error(loc, f"Duplicate Label name: {label}", DUPLICATE_LABEL_NAME)
         self.labels.add(label)
         return label
+
+
+def writer_and_reader(reader: JSON, writer: JSON) -> dict[str, Any]:
+    """What a Map's ItemReader and ResultWriter make of it at run time: FLATTEN, or the error
+    it fails with for what stepline cannot do yet (reading items from or writing results to
+    S3), so that it is not silently run another way."""
+    out: dict[str, Any] = {}
+    config = writer.get("WriterConfig") if isinstance(writer, dict) else None
+    transformation = config.get("Transformation") if isinstance(config, dict) else None
+    if transformation == "FLATTEN":
+        out["flatten_results"] = True
+    if isinstance(reader, dict):
+        out["unsupported"] = (ITEM_READER_FAILED, f"stepline cannot read items with an ItemReader (Resource "
+                              f"{reader.get('Resource')!r}) yet: give the Map its items in the state input "
+                              "(ItemsPath) or with Items")
+    elif isinstance(writer, dict) and "Resource" in writer:
+        out["unsupported"] = (RESULT_WRITER_FAILED, f"stepline cannot export results with a ResultWriter (Resource "
+                              f"{writer.get('Resource')!r}) yet: leave out its Resource and Parameters to have the "
+                              "results as the state's output")
+    elif transformation == "NONE":
+        out["unsupported"] = (RESULT_WRITER_FAILED, "stepline cannot add the child executions' metadata to their "
+                              "outputs (ResultWriter Transformation NONE) yet: use COMPACT or FLATTEN")
+    return out

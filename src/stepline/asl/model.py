@@ -198,6 +198,10 @@ class MapState(State):
     item_reader: JSON = None
     item_batcher: Batcher | None = None
     result_writer: JSON = None
+    flatten_results: bool = False      # ResultWriter.WriterConfig.Transformation FLATTEN
+    #: (error, cause) the state fails with: a part stepline cannot run (reading items from S3,
+    #: writing results to S3)
+    unsupported: tuple[str, str] | None = None
     max_concurrency: int | None = None
     max_concurrency_path: Getter | None = None
     max_concurrency_expr: JsonataBuilder | None = None

@@ -87,6 +87,8 @@ class FanOut:
     # ------------------------------------------------------------------ Map
 
     def run_map(self, frame: Frame, st: MapState, now: float) -> Any:
+        if st.unsupported is not None:
+            raise StatesError(*st.unsupported)
         data = frame.data
         bindings = io.bindings(frame, data, now) if st.jsonata else None
         # AWS's order, as its histories show: items and MaxConcurrency are read before
@@ -453,6 +455,8 @@ class FanOut:
 
     def _resume(self, parent: Frame, st: Any, group: Group, now: float) -> Any:
         result = group.results
+        if group.kind == "map" and st.flatten_results:
+            result = _flattened(result, group.done)
         interpreter = self.interpreter
         try:
             outcome = interpreter.complete(parent, st, result, now, group.result_size)
@@ -595,3 +599,15 @@ def map_run(group: Group, execution: Execution) -> dict:
         out["redriveDate"] = execution.redrive_time
     return out
 
+
+
+def _flattened(results: list, succeeded: set) -> list:
+    """ResultWriter's FLATTEN: the arrays that iterations returned, spliced into the results
+    (a failed iteration's error output stays as it is)."""
+    out: list = []
+    for i, result in enumerate(results):
+        if type(result) is list and i in succeeded:
+            out.extend(result)
+        else:
+            out.append(result)
+    return out

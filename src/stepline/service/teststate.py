@@ -39,6 +39,7 @@ from ..asl import loading, parser
 from ..asl.diagnostics import ERROR, MISSING_END_STATE, SCHEMA_VALIDATION_FAILED, Diagnostic, at
 from ..asl.errors import DefinitionError, StatesError
 from ..asl.model import DISCARD, MapState, ParallelState, Program, Resource, State, StateMachine
+from ..asl.map_fields import writer_and_reader
 from ..asl.values import JSON, dumps, size_in_bytes
 from ..ids import new_uuid
 from ..integrations import Integrations, TaskFailure
@@ -748,6 +749,8 @@ def _probed(st: State, rec: dict, reader_items: list | None) -> State:
         getter = st.output_path if callable(st.output_path) else lambda data, scope: {}
         changes["output_path"] = input_of(getter, "afterResultPath")
     if reader_items is not None and isinstance(st, MapState):
+        # the items are given: only what the ResultWriter cannot do is left to fail on
+        changes["unsupported"] = writer_and_reader(None, st.result_writer).get("unsupported")
         if st.jsonata:
             changes["items"] = lambda bindings, now: reader_items
         else:

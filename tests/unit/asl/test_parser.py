@@ -1037,3 +1037,22 @@ def test_mutated_accepted_definitions_give_only_diagnostics(data: st.DataObject)
     definition = mutate(data, data.draw(st.sampled_from(DEFINITIONS)))
     assert_only_diagnostics(definition)
     assert stepline.validate(json.dumps(definition)) == stepline.validate(definition)
+
+
+@pytest.mark.parametrize(("writer", "location", "words"), [
+    ({}, "/States/A/ResultWriter", ("WriterConfig", "Resource")),
+    ({"WriterConfig": {"Transformation": "FLAT"}}, "/States/A/ResultWriter/WriterConfig/Transformation",
+     ("NONE, COMPACT, FLATTEN", '"FLAT"')),
+    ({"WriterConfig": {"OutputType": "CSV"}}, "/States/A/ResultWriter/WriterConfig/OutputType", ("JSON, JSONL",)),
+    ({"WriterConfig": {"Transform": "NONE"}}, "/States/A/ResultWriter/WriterConfig", ("Transform",)),
+    ({"WriterConfig": "FLATTEN"}, "/States/A/ResultWriter/WriterConfig", ("OBJECT",)),
+])
+def test_a_result_writer_needs_a_valid_writer_config_or_a_resource(writer: dict, location: str,
+                                                                   words: tuple) -> None:
+    check(one(map_state(DISTRIBUTED, ResultWriter=writer)), SCHEMA, location, *words)
+
+
+@pytest.mark.parametrize("config", [{"Transformation": t, "OutputType": o}
+                                    for t in ("NONE", "COMPACT", "FLATTEN") for o in ("JSON", "JSONL")])
+def test_every_writer_config_aws_documents_is_valid(config: dict) -> None:
+    assert isinstance(stepline.parse(one(map_state(DISTRIBUTED, ResultWriter={"WriterConfig": config}))), StateMachine)

@@ -449,3 +449,55 @@ def test_jsonata_iteration_input_is_the_item():
                        "End": True}}, QueryLanguage="JSONata")
     ex = run(d, {"xs": [{"k": 1}]})
     assert ex.output == [{"item": {"k": 1}, "outer": False}]
+
+
+# ---------------------------------------------------------------------------- ItemReader, ResultWriter
+
+def test_flatten_splices_the_arrays_the_iterations_return():
+    ex = run(distributed(ItemsPath="$.xs", ResultWriter={"WriterConfig": {"Transformation": "FLATTEN",
+                                                                          "OutputType": "JSON"}}),
+             {"xs": [[1, 2], [], [[3]], 4, {"a": [5]}]})
+    assert ex.status == "SUCCEEDED"
+    assert ex.output == [1, 2, [3], 4, {"a": [5]}]  # one level, as an array's items; other results as they are
+
+
+def test_compact_is_the_outputs_as_they_are():
+    ex = run(distributed(ResultWriter={"WriterConfig": {"Transformation": "COMPACT"}}), [[1, 2], 3])
+    assert ex.output == [[1, 2], 3]
+
+
+def test_flatten_leaves_a_tolerated_failure_as_it_is():
+    fail_odd = processor({"Odd": {"Type": "Choice", "Choices": [{"Variable": "$[0]", "NumericEquals": 1, "Next": "No"}],
+                                  "Default": "Yes"},
+                          "No": {"Type": "Fail", "Error": "Odd", "Cause": "one"},
+                          "Yes": {"Type": "Pass", "End": True}}, "DISTRIBUTED")
+    ex = run(map_state(fail_odd, ToleratedFailurePercentage=50,
+                       ResultWriter={"WriterConfig": {"Transformation": "FLATTEN"}}), [[1, 9], [2, 8]])
+    assert ex.status == "SUCCEEDED"
+    assert ex.output == [{"Error": "Odd", "Cause": "one"}, 2, 8]
+
+
+@pytest.mark.parametrize(("fields", "error", "words"), [
+    ({"ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+                     "Parameters": {"Bucket": "b", "Key": "k"}}}, "States.ItemReaderFailed", "ItemReader"),
+    ({"ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b", "Prefix": "p"}}},
+     "States.ResultWriterFailed", "ResultWriter"),
+    ({"ResultWriter": {"WriterConfig": {"Transformation": "NONE"}}}, "States.ResultWriterFailed", "NONE"),
+])
+def test_what_stepline_cannot_do_yet_fails_the_state_instead_of_running_another_way(fields, error, words):
+    ex = run(distributed(**fields), [1, 2])
+    assert ex.status == "FAILED"
+    assert ex.error == error and words in ex.cause
+    assert "MapStateStarted" not in types(ex)  # no iteration ran
+
+
+def test_that_failure_can_be_caught():
+    definition = machine({"M": {"Type": "Map", "ItemProcessor": processor({"Item": {"Type": "Pass", "End": True}},
+                                                                           "DISTRIBUTED"),
+                                "ItemReader": {"Resource": "arn:aws:states:::s3:listObjectsV2",
+                                               "Parameters": {"Bucket": "b"}},
+                                "Catch": [{"ErrorEquals": ["States.ItemReaderFailed"], "Next": "Fallback"}],
+                                "End": True},
+                          "Fallback": {"Type": "Pass", "Result": "no items", "End": True}})
+    ex = run(definition, {})
+    assert ex.status == "SUCCEEDED" and ex.output == "no items"
