@@ -600,7 +600,6 @@ def map_run(group: Group, execution: Execution) -> dict:
     return out
 
 
-
 def _flattened(results: list, succeeded: set) -> list:
     """ResultWriter's FLATTEN: the arrays that iterations returned, spliced into the results
     (a failed iteration's error output stays as it is)."""

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..asl.jsonpath import PathNotFound
-from ..ids import new_uuid
 from ..asl.model import Program, Resource, StateMachine, TaskState
 from ..asl.values import JSON
+from ..ids import new_uuid
 from . import context as _context
 
 RUNNING = "RUNNING"

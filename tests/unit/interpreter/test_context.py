@@ -53,6 +53,14 @@ def test_execution_name_can_be_given():
     assert ex.output["ctx"]["Execution"]["Id"].endswith(":my-execution")
 
 
+def test_an_execution_that_never_read_its_name_has_one_made_when_asked():
+    first = run(machine({"P": {"Type": "Pass", "End": True}}))
+    second = run(machine({"P": {"Type": "Pass", "End": True}}))
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", first.name)
+    assert first.name == first.name and first.name != second.name
+    assert first.arn == f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{first.state_machine_name}:{first.name}"
+
+
 def test_state_machine_fields():
     ex = whole_context()
     sm = ex.output["ctx"]["StateMachine"]
