@@ -7,6 +7,8 @@ import json
 import uuid
 from typing import Any
 
+import pytest
+
 from .conftest import ACCOUNT, wait_for
 from .test_state_machines import PASS, create, error_of
 
@@ -73,7 +75,36 @@ def test_stop_aborts_with_error_and_cause(sfn: Any) -> None:
     assert done["redriveStatus"] == "REDRIVABLE"
     last = sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=1)["events"][0]
     assert last["type"] == "ExecutionAborted"
+    assert last["previousEventId"] == 0  # as AWS records it: it follows no other event
     assert last["executionAbortedEventDetails"] == {"error": "Operator", "cause": "stopped by a test"}
+
+
+def test_stop_without_error_or_cause(sfn: Any) -> None:
+    """As measured on AWS (floci-io/floci#2965): DescribeExecution leaves error and cause out, and
+    the ExecutionAborted event has its details, empty."""
+    sm = create(sfn, WAIT_LONG)["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=sm)["executionArn"]
+    sfn.stop_execution(executionArn=arn)
+    done = sfn.describe_execution(executionArn=arn)
+    assert done["status"] == "ABORTED" and "error" not in done and "cause" not in done
+    last = sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=1)["events"][0]
+    assert (last["type"], last["previousEventId"]) == ("ExecutionAborted", 0)
+    assert last["executionAbortedEventDetails"] == {}
+
+
+def test_a_timed_out_execution(sfn: Any) -> None:
+    """As measured on AWS (floci-io/floci#2733, #2965): TIMED_OUT at exactly its start plus
+    TimeoutSeconds, no error or cause in DescribeExecution, States.Timeout in the event alone."""
+    sm = create(sfn, {"StartAt": "W", "TimeoutSeconds": 1, "States": {"W": {"Type": "Wait", "Seconds": 30,
+                                                                             "End": True}}})["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=sm)["executionArn"]
+    done = wait_for(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d, 15)
+    assert done["status"] == "TIMED_OUT" and "error" not in done and "cause" not in done
+    assert (done["stopDate"] - done["startDate"]).total_seconds() == pytest.approx(1, abs=0.01)
+    events = sfn.get_execution_history(executionArn=arn)["events"]
+    assert [e["type"] for e in events] == ["ExecutionStarted", "WaitStateEntered", "ExecutionTimedOut"]
+    assert events[-1]["previousEventId"] == 0
+    assert events[-1]["executionTimedOutEventDetails"] == {"error": "States.Timeout"}
 
 
 def test_unknown_executions(sfn: Any) -> None:

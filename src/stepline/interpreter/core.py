@@ -402,8 +402,10 @@ class Interpreter:
     # ------------------------------------------------------------------ stopping from outside
 
     def stop(self, execution: Execution, error: str | None, cause: str | None, now: float) -> None:
-        """StopExecution: ABORTED, with ExecutionAborted as the last event."""
-        self._close(execution, ev.EXECUTION_ABORTED, ABORTED, error, cause, now)
+        """StopExecution: ABORTED, with ExecutionAborted as the last event. As AWS records it, the
+        event follows no other (previousEventId 0) and its details are there even when empty."""
+        details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
+        self._close(execution, ev.EXECUTION_ABORTED, ABORTED, details, error, cause, now, prev=0)
 
     def redrive(self, execution: Execution, now: float) -> Frame:
         """RedriveExecution: ``execution`` (restored from its redrive snapshot) runs again from
@@ -433,19 +435,21 @@ class Interpreter:
 
     def fail(self, execution: Execution, error: str, cause: str | None, now: float) -> None:
         """Fail the execution from outside its states (e.g. its history grew past the limit)."""
-        self._close(execution, ev.EXECUTION_FAILED, FAILED, error, cause, now)
+        details = {"error": error} if cause is None else {"error": error, "cause": cause}
+        self._close(execution, ev.EXECUTION_FAILED, FAILED, details, error, cause, now,
+                    prev=len(execution.events))
 
     def time_out(self, execution: Execution, now: float) -> None:
-        """The execution's TimeoutSeconds elapsed."""
-        self._close(execution, ev.EXECUTION_TIMED_OUT, TIMED_OUT, errors.TIMEOUT,
-                    "The execution timed out.", now)
+        """The execution's TimeoutSeconds elapsed. As AWS records it: ExecutionTimedOut follows
+        no other event (previousEventId 0) and holds the error alone, and the execution itself
+        has neither error nor cause (DescribeExecution leaves both out)."""
+        self._close(execution, ev.EXECUTION_TIMED_OUT, TIMED_OUT, {"error": errors.TIMEOUT}, None, None, now,
+                    prev=0)
 
-    def _close(self, execution: Execution, event_type: str, status: str, error: str | None, cause: str | None,
-               now: float) -> None:
+    def _close(self, execution: Execution, event_type: str, status: str, details: dict, error: str | None,
+               cause: str | None, now: float, *, prev: int) -> None:
         if execution.status != RUNNING:
             return
-        prev = len(execution.events)
-        details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None} or None
         execution.events.append((event_type, prev, now, details))
         execution.status, execution.error, execution.cause, execution.stop_time = status, error, cause, now
         if execution.map_run_groups:

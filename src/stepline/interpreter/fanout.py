@@ -489,7 +489,7 @@ class FanOut:
                 if group.kind == "map" and not group.distributed:
                     log.append(("MapIterationAborted", child.last, now, {"name": name, "index": index}))
             if type(child.log) is ChildLog:
-                _child_ended(child, ev.EXECUTION_ABORTED, "ABORTED", None, now)
+                _child_ended(child, ev.EXECUTION_ABORTED, "ABORTED", {}, now)
             child.phase = DONE
             child.task = None
             group.stopped[index] = child
@@ -501,7 +501,7 @@ def abort_children(execution: Execution, now: float) -> None:
     for group in (execution.map_run_groups or {}).values():
         for child in group.active.values():
             if type(child.log) is ChildLog:
-                _child_ended(child, ev.EXECUTION_ABORTED, "ABORTED", None, now)
+                _child_ended(child, ev.EXECUTION_ABORTED, "ABORTED", {}, now)
 
 
 def _child_log(ex: Execution, group: Group, item: JSON, now: float) -> ChildLog:
@@ -517,7 +517,8 @@ def _child_ended(child: Frame, event_type: str, status: str, details: dict | Non
     assert type(log) is ChildLog
     if log.status != RUNNING:
         return
-    log.append((event_type, child.last if status != "ABORTED" else len(log), now, details))
+    # an abort follows no other event and has its details, empty, as StopExecution's does on AWS
+    log.append((event_type, child.last if status != "ABORTED" else 0, now, details))
     log.status, log.stopped = status, now
     if details is not None:
         log.output, log.error, log.cause = details.get("output"), details.get("error"), details.get("cause")
