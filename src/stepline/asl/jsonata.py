@@ -3,7 +3,9 @@
 An expression is compiled once when the definition is loaded. At run time it is evaluated
 with ``$states`` (``input``, ``result``, ``errorOutput``, ``context``) and the workflow
 variables bound, plus the functions Step Functions adds to JSONata: ``$partition``,
-``$range``, ``$hash``, ``$random``, ``$uuid`` and ``$parse``. ``$eval`` is refused, as on AWS.
+``$range``, ``$hash``, ``$random``, ``$uuid`` and ``$parse``. ``$eval`` is not there: a
+definition that calls it is accepted, and the call fails when it runs (``T1006: Attempted to
+invoke a non-function``), as measured on AWS (floci-io/floci#2737).
 
 jsonata-python represents *undefined* as ``None`` and JSON ``null`` as a sentinel, so values
 are converted on the way in (``None`` -> sentinel) and on the way out; an undefined result is
@@ -40,7 +42,7 @@ _current_time: contextvars.ContextVar[float | None] = contextvars.ContextVar("st
 
 
 class JsonataSyntaxError(ValueError):
-    """The text inside ``{% %}`` is not a valid JSONata expression (or uses ``$eval``)."""
+    """The text inside ``{% %}`` is not a valid JSONata expression."""
 
 
 class JsonataEvaluationError(Exception):
@@ -49,6 +51,62 @@ class JsonataEvaluationError(Exception):
 
 class UnsupportedResult(Exception):
     """The expression returned a function or another value JSON cannot hold."""
+
+
+# ---------------------------------------------------------------------------- error messages
+
+_PLACEHOLDER = re.compile(r"\{\{\{(\w+)\}\}\}|\{\{(\w+)\}\}")
+#: jsonata-python's catalog (from jsonata-java's) says "Object" for jsonata-js's "function" in its
+#: templates ("Argument {{index}} of Object {{token}} does not match Object signature")
+_OBJECT_FOR_FUNCTION = re.compile(r"\bObject\b")
+
+
+def message_of(e: Any) -> str:
+    """A JSONata error's message as jsonata-js words it, and so AWS (``T0410: Argument 1 of
+    function "abs" does not match function signature``, measured on AWS, floci-io/floci#2736):
+    "function" where jsonata-python's catalog says "Object", and a ``{{value}}`` written as JSON
+    (a string in quotes), a ``{{{value}}}`` as it is. The arguments fill the placeholders in
+    order, as jsonata-python fills them."""
+    template = _jexception.JException.error_codes.get(getattr(e, "error", None))
+    if template is None:
+        return str(e)
+    args = [e.current, e.expected] + ([e.extra] if e.extra is not None else [])
+    if e.error == "T0412" and len(args) == 3:  # the array's type by name, as jsonata-js gives it
+        args[2] = _ARRAY_OF.get(args[2], args[2])
+    if template == "{{{message}}}":
+        return str(args[0]) if args[0] is not None else str(e)
+    values = iter(args)
+
+    def fill(m: re.Match) -> str:
+        value = next(values, None)
+        if m.group(1) is not None:  # {{{raw}}}
+            return "undefined" if value is None else str(value)
+        return _js_stringify(value)
+    return _PLACEHOLDER.sub(fill, _OBJECT_FOR_FUNCTION.sub("function", template))
+
+
+#: what T0412 says an array must hold, by signature symbol (jsonata-js's names)
+_ARRAY_OF = {"a": "arrays", "b": "booleans", "f": "functions", "n": "numbers", "o": "objects", "s": "strings"}
+
+
+def _js_stringify(value: Any) -> str:
+    """``JSON.stringify`` as the message templates use it."""
+    if value is None:
+        return "undefined"
+    if value is _NULL:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "null"
+        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+    if isinstance(value, (int, str)):
+        return json.dumps(value, ensure_ascii=False)
+    try:
+        return json.dumps(from_jsonata(value), ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def is_expression(value: JSON) -> bool:
@@ -61,15 +119,6 @@ def expression_text(value: str) -> str:
     return (m.group(1) if m else value).strip()
 
 
-#: ``$eval`` as a name; searched for once string literals and comments are blanked out
-_EVAL = re.compile(r"\$eval\b")
-_STRINGS_AND_COMMENTS = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|/\*.*?\*/""", re.DOTALL)
-
-
-def _uses_eval(text: str) -> bool:
-    return _EVAL.search(_STRINGS_AND_COMMENTS.sub("''", text)) is not None
-
-
 class Expression:
     """A compiled JSONata expression."""
 
@@ -79,12 +128,10 @@ class Expression:
         self.text = expression_text(source) if is_expression(source) else source.strip()
         if not self.text:
             raise JsonataSyntaxError("The JSONata expression is empty")
-        if _uses_eval(self.text):
-            raise JsonataSyntaxError("The JSONata function $eval is not supported")
         try:
             expr = _jsonata.Jsonata(self.text)
         except _jexception.JException as e:
-            raise JsonataSyntaxError(f"{getattr(e, 'error', None) or 'S0000'}: {e}") from None
+            raise JsonataSyntaxError(message_of(e)) from None
         except Exception as e:  # jsonata-python raises plain errors for some syntax
             raise JsonataSyntaxError(str(e)) from None
         expr.set_output_convert_nulls(False)  # keep null (sentinel) apart from undefined (None)
@@ -103,7 +150,7 @@ class Expression:
         try:
             result = self._expr.evaluate(None, converted)
         except _jexception.JException as e:
-            raise JsonataEvaluationError(f"{getattr(e, 'error', None) or 'D0000'}: {e}") from None
+            raise JsonataEvaluationError(f"{getattr(e, 'error', None) or 'D0000'}: {message_of(e)}") from None
         except _FunctionError as e:
             raise JsonataEvaluationError(str(e)) from None
         except RecursionError:

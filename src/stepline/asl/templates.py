@@ -186,7 +186,9 @@ def compile_expression(text: str, field: str, diags: Diagnostics, at: str) -> Ex
     try:
         return Expression(text)
     except JsonataSyntaxError as e:
-        diags.error(at, f"The JSONata expression '{text}' specified for the field '{field}' is invalid: {e}")
+        # as AWS refuses it: the parser's message alone (measured on AWS, floci-io/floci#2745:
+        # "INVALID_JSONATA_EXPRESSION: Unexpected end of expression at /States/Main/Output")
+        diags.error(at, str(e))
         return None
 
 
