@@ -25,6 +25,9 @@ TOO_DEEPLY_NESTED = "TOO_DEEPLY_NESTED"
 #: not in the API reference's list, but what AWS answers for a JSONata expression that does
 #: not parse (``INVALID_JSONATA_EXPRESSION: Unexpected end of expression at /States/A/Output``)
 INVALID_JSONATA_EXPRESSION = "INVALID_JSONATA_EXPRESSION"
+#: and for one that reads what Step Functions does not offer (``UNSUPPORTED_JSONATA_EXPRESSION:
+#: Reference to 'phone' at the top level is not supported. at /States/E/Output/v``)
+UNSUPPORTED_JSONATA_EXPRESSION = "UNSUPPORTED_JSONATA_EXPRESSION"
 
 NO_DOLLAR = "NO_DOLLAR"
 NO_PATH = "NO_PATH"

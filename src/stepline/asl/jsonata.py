@@ -140,6 +140,16 @@ class Expression:
         expr.assign("eval", None)  # not available on AWS: undefined, however it is reached
         self._expr = expr
 
+    def top_level_names(self) -> list[str]:
+        """The names the expression reads from its context item at the top level (``phone``
+        in ``phone.number`` or ``phone & "x"``): Step Functions gives an expression no context
+        item (the input is ``$states.input``), and refuses such a definition (measured on AWS,
+        floci-io/floci#2670). Inside a path's later steps, predicates and function bodies a
+        name reads something else, and is not looked at."""
+        names: list[str] = []
+        _top_level_names(getattr(self._expr, "ast", None), names)
+        return list(dict.fromkeys(names))
+
     def evaluate(self, bindings: dict[str, JSON], now: float | None = None) -> JSON:
         """Evaluate with ``bindings`` (``{"states": {...}, "var": value, ...}``).
 
@@ -165,6 +175,43 @@ class Expression:
 
     def __repr__(self) -> str:
         return f"Expression({self.text!r})"
+
+
+def _top_level_names(node: Any, out: list[str]) -> None:
+    """Collect the ``name`` nodes of jsonata-python's AST evaluated against the context item."""
+    if node is None:
+        return
+    kind, walk = getattr(node, "type", None), _top_level_names
+    if kind == "name":
+        out.append(node.value)
+    elif kind == "path":
+        if node.steps:  # only the first step reads the context; the others read the step before
+            walk(node.steps[0], out)
+    elif kind in ("binary", "apply"):
+        walk(node.lhs, out)
+        walk(node.rhs, out)
+    elif kind == "bind":
+        walk(node.rhs, out)
+    elif kind == "unary":
+        if node.value == "-":
+            walk(node.expression, out)
+        elif node.value == "[":
+            for item in node.expressions or ():
+                walk(item, out)
+        elif node.value == "{":
+            for key, value in node.lhs_object or ():
+                walk(key, out)
+                walk(value, out)
+    elif kind in ("function", "partial"):
+        for argument in node.arguments or ():
+            walk(argument, out)
+    elif kind == "condition":
+        walk(node.condition, out)
+        walk(node.then, out)
+        walk(node._else, out)
+    elif kind == "block":
+        for item in node.expressions or ():
+            walk(item, out)
 
 
 # ---------------------------------------------------------------------------- value conversion

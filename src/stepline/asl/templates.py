@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from . import errors
-from .diagnostics import Diagnostics
+from .diagnostics import UNSUPPORTED_JSONATA_EXPRESSION, Diagnostics
 from .intrinsics import IntrinsicSyntaxError, compile_intrinsic, is_intrinsic
 from .jsonata import Expression, JsonataEvaluationError, JsonataSyntaxError, UnsupportedResult, UNDEFINED, is_expression
 from .jsonpath import PathNotFound, PathSyntaxError, compile_getter, compile_reference
@@ -184,12 +184,15 @@ def _compile_jsonata_node(node: JSON, field: str, diags: Diagnostics, at: str) -
 
 def compile_expression(text: str, field: str, diags: Diagnostics, at: str) -> Expression | None:
     try:
-        return Expression(text)
+        expr = Expression(text)
     except JsonataSyntaxError as e:
         # as AWS refuses it: the parser's message alone (measured on AWS, floci-io/floci#2745:
         # "INVALID_JSONATA_EXPRESSION: Unexpected end of expression at /States/Main/Output")
         diags.error(at, str(e))
         return None
+    for name in expr.top_level_names():
+        diags.error(at, f"Reference to '{name}' at the top level is not supported.", UNSUPPORTED_JSONATA_EXPRESSION)
+    return expr
 
 
 def evaluate(expr: Expression, bindings: dict, now: Any, location: str) -> JSON:

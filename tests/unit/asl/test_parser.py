@@ -1059,3 +1059,31 @@ def test_a_result_writer_needs_a_valid_writer_config_or_a_resource(writer: dict,
                                     for t in ("NONE", "COMPACT", "FLATTEN") for o in ("JSON", "JSONL")])
 def test_every_writer_config_aws_documents_is_valid(config: dict) -> None:
     assert isinstance(stepline.parse(one(map_state(DISTRIBUTED, ResultWriter={"WriterConfig": config}))), StateMachine)
+
+
+@pytest.mark.parametrize(("expression", "names"), [
+    ("phone", ["phone"]),
+    ("phone.number", ["phone"]),
+    ("a + $states.input.b", ["a"]),
+    ("$exists(a) ? b : a", ["a", "b"]),
+    ("[a, {'k': c}]", ["a", "c"]),
+    ("($v := a; $v)", ["a"]),
+    ("`my field`", ["my field"]),
+])
+def test_a_name_read_at_the_top_level_is_refused(expression: str, names: list) -> None:
+    """Step Functions gives a JSONata expression no context item: AWS refuses a definition that
+    reads one (measured on AWS, floci-io/floci#2670), once per name."""
+    found = [d for d in stepline.validate(jsonata({**END, "Output": {"v": f"{{% {expression} %}}"}}))
+             if d.severity == "ERROR"]
+    assert [(d.code, d.message, d.location) for d in found] == [
+        ("UNSUPPORTED_JSONATA_EXPRESSION", f"Reference to '{n}' at the top level is not supported.",
+         "/States/A/Output/v") for n in names]
+
+
+@pytest.mark.parametrize("expression", [
+    "$states.input.phone", "$states.input.items[price > 1].name", "$states.input.(a + b)",
+    "$states.input.items.{'k': name}", "$map($states.input.items, function($v){ $v.name })", "$x.y", "$",
+    "'phone'", "$count($states.input.items[type = 'x'])",
+])
+def test_names_read_from_something_else_are_fine(expression: str) -> None:
+    valid(jsonata({**END, "Output": {"v": f"{{% {expression} %}}"}}))
