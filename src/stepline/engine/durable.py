@@ -453,7 +453,7 @@ class Engine:
                 continue
             room = self.history_limit - len(ex.events)
             if room < HISTORY_STEP:  # near the limit: a few transitions at a time, to fail at it (see _write)
-                if room < 0:
+                if room <= 0:
                     self._dirty[live.record.arn] = live
                     continue
                 self._handle(live, interp.advance(frame, self.clock(), max(1, room // 8)))

@@ -99,7 +99,7 @@ class LocalRunner:
         while ex.status == RUNNING:
             if limit is not None:
                 room = limit - len(ex.events)
-                if room < 0 and interp.history_full(ex, limit, clock.now()):
+                if room <= 0 and interp.history_full(ex, limit, clock.now()):
                     break
                 # near the limit, advance a few transitions at a time (each records a handful of
                 # events at most), so the execution fails where the limit is, not far beyond it
@@ -108,6 +108,8 @@ class LocalRunner:
                 self._handle(self._advance(ready.popleft(), clock.now(), budget))
                 continue
             self._wait_for_something()
+        if limit is not None and len(ex.events) > limit:  # it ended past the limit: it failed at it
+            interp.history_full(ex, limit, clock.now())
         ex.root = None  # the frames are garbage now; drop the execution <-> frame cycle
         return ex
 

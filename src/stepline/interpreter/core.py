@@ -425,10 +425,15 @@ class Interpreter:
         return root
 
     def history_full(self, execution: Execution, limit: int, now: float) -> bool:
-        """Fail ``execution`` (States.Runtime, as AWS does) if its history grew past ``limit``
-        events; True if it did."""
-        if len(execution.events) <= limit or execution.status != RUNNING:
+        """Fail ``execution`` (States.Runtime) if its history reached ``limit`` events while it
+        runs, or went past it; True if it did. As AWS records it (measured, floci-io/floci#2734),
+        the failure is event number ``limit`` itself and follows event ``limit - 1``: what was
+        recorded beyond that (since the engine last looked, never stored) did not happen."""
+        events = execution.events
+        if len(events) < limit or len(events) == limit and execution.status != RUNNING:
             return False
+        del events[limit - 1:]
+        execution.status, execution.output, execution.error, execution.cause = RUNNING, None, None, None
         self.fail(execution, errors.RUNTIME,
                   f"The execution reached the maximum number of history events ({limit}).", now)
         return True

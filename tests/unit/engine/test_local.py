@@ -206,7 +206,10 @@ def test_a_history_past_25000_events_fails_the_execution_as_on_aws() -> None:
     ex = stepline.run(COUNTER, {"n": 0}, virtual_time=True)  # 20,000 rounds: 80,000 events
     assert (ex.status, ex.error) == ("FAILED", "States.Runtime")
     assert ex.cause == "The execution reached the maximum number of history events (25000)."
-    assert ex.history[-1]["type"] == "ExecutionFailed"
+    # as AWS records it (measured, floci-io/floci#2734): event 25,000 is the failure, after 24,999
+    assert len(ex.history) == 25000
+    assert (ex.history[-1]["id"], ex.history[-1]["previousEventId"]) == (25000, 24999)
+    assert ex.history[-1]["type"] == "ExecutionFailed" and ex.history[-2]["type"] != "ExecutionFailed"
     # a loop that never ends ends too
     forever = {"StartAt": "Again", "States": {"Again": {"Type": "Choice", "Choices": [
         {"Variable": "$.stop", "IsPresent": True, "Next": "End"}], "Default": "Again"}, "End": {"Type": "Succeed"}}}
@@ -217,3 +220,18 @@ def test_the_history_limit_can_be_set_or_lifted() -> None:
     assert stepline.run(COUNTER, {"n": 0}, history_limit=None).output == {"n": 20000}
     small = stepline.run(COUNTER, {"n": 0}, history_limit=1000)
     assert small.cause == "The execution reached the maximum number of history events (1000)."
+    assert len(small.history) == 1000 and small.output is None
+
+
+@pytest.mark.parametrize("limit", [7, 8, 9])
+def test_an_execution_that_ends_at_the_limit_ends_as_it_would(limit) -> None:
+    """Pass, Pass, Succeed records 8 events: under a limit of 8 it succeeds; 7 fails it at event
+    7 (its success would have been event 8)."""
+    three = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "Next": "C"},
+                                        "C": {"Type": "Succeed"}}}
+    ex = stepline.run(three, {}, history_limit=limit)
+    if limit >= 8:
+        assert ex.status == "SUCCEEDED" and len(ex.history) == 8
+    else:
+        assert (ex.status, len(ex.history), ex.history[-1]["type"]) == ("FAILED", 7, "ExecutionFailed")
+        assert ex.history[-1]["previousEventId"] == 6
