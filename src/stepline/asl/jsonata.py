@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+import inspect
 import json
 import math
 import random as _random
@@ -350,7 +351,20 @@ def _now(picture: JSON = None, timezone_: JSON = None) -> JSON:
     return _JFunctions.datetime_from_millis(_millis(), picture, timezone_)
 
 
-_FUNCTIONS = {
+def _with_arity(name: str, fn: Any) -> Any:
+    """``fn`` refusing more arguments than it takes as a JSONata signature does (``$uuid(1)``:
+    ``T0410: Argument 1 of function "uuid" does not match function signature``), rather than
+    with Python's TypeError."""
+    most = len(inspect.signature(fn).parameters)
+
+    def call(*args: Any) -> Any:
+        if len(args) > most:
+            raise _jexception.JException("T0410", -1, most + 1, name)
+        return fn(*args)
+    return call
+
+
+_FUNCTIONS = {name: _with_arity(name, fn) for name, fn in {
     "partition": _partition,
     "range": _range,
     "hash": _hash,
@@ -359,4 +373,4 @@ _FUNCTIONS = {
     "parse": _parse,
     "now": _now,
     "millis": _millis,
-}
+}.items()}

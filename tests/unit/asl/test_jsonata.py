@@ -89,6 +89,9 @@ def test_invalid_expressions_are_refused_when_compiled(source, message):
     ('{% $abs("x") %}', 'T0410: Argument 1 of function "abs" does not match function signature'),
     ('{% $sum(["a"]) %}', 'T0412: Argument 1 of function "sum" must be an array of "numbers"'),
     ('{% "a" + 1 %}', 'T2001: The left side of the "+" operator must evaluate to a number'),
+    # Step Functions' own functions refuse extra arguments the same way, not with Python's words
+    ("{% $uuid(1) %}", 'T0410: Argument 1 of function "uuid" does not match function signature'),
+    ("{% $partition([1], 1, 2) %}", 'T0410: Argument 3 of function "partition" does not match function signature'),
 ])
 def test_evaluation_errors_are_worded_as_jsonata_js_words_them(source, message):
     with pytest.raises(JsonataEvaluationError) as e:
