@@ -169,7 +169,7 @@ def _compile_jsonata_node(node: JSON, field: str, diags: Diagnostics, at: str) -
     if not _has_expression(node):  # a literal part: shared, not rebuilt on every call
         return lambda bindings, now: node
     if is_expression(node):
-        expr = compile_expression(node, field, diags, at)
+        expr = compile_expression(node, diags, at)
         if expr is None:
             return lambda bindings, now: None
         return lambda bindings, now: evaluate(expr, bindings, now, field)
@@ -182,7 +182,8 @@ def _compile_jsonata_node(node: JSON, field: str, diags: Diagnostics, at: str) -
     return lambda bindings, now: node
 
 
-def compile_expression(text: str, field: str, diags: Diagnostics, at: str) -> Expression | None:
+def compile_expression(text: str, diags: Diagnostics, at: str) -> Expression | None:
+    """The expression compiled, or None with a diagnostic at ``at`` for what AWS refuses."""
     try:
         expr = Expression(text)
     except JsonataSyntaxError as e:
