@@ -151,6 +151,17 @@ class Expression:
         _top_level_names(getattr(self._expr, "ast", None), names)
         return list(dict.fromkeys(names))
 
+    def states_fields(self) -> set[str]:
+        """The fields of ``$states`` the expression reads (``errorOutput`` in
+        ``$states.errorOutput.Cause``), anywhere in it."""
+        fields: set[str] = set()
+        for node in _nodes(getattr(self._expr, "ast", None)):
+            steps = getattr(node, "steps", None) if getattr(node, "type", None) == "path" else None
+            if steps and len(steps) > 1 and steps[0].type == "variable" and steps[0].value == "states" \
+                    and steps[1].type == "name":
+                fields.add(steps[1].value)
+        return fields
+
     def evaluate(self, bindings: dict[str, JSON], now: float | None = None) -> JSON:
         """Evaluate with ``bindings`` (``{"states": {...}, "var": value, ...}``).
 
@@ -176,6 +187,27 @@ class Expression:
 
     def __repr__(self) -> str:
         return f"Expression({self.text!r})"
+
+
+def _nodes(root: Any) -> list:
+    """Every node of jsonata-python's AST under ``root`` (children found by their ``type``)."""
+    out: list = []
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, (list, tuple)):
+            stack.extend(node)
+            continue
+        if not hasattr(node, "type") or not hasattr(node, "__dict__"):
+            continue
+        out.append(node)
+        for key, value in vars(node).items():
+            if not key.startswith("_outer") and (hasattr(value, "type") or isinstance(value, (list, tuple))):
+                stack.append(value)
+    return out
 
 
 def _top_level_names(node: Any, out: list[str]) -> None:

@@ -13,6 +13,7 @@ and AWS's message for an undefined result, a thrown error or an unsupported resu
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 from . import errors
@@ -193,7 +194,15 @@ def compile_expression(text: str, diags: Diagnostics, at: str) -> Expression | N
         return None
     for name in expr.top_level_names():
         diags.error(at, f"Reference to '{name}' at the top level is not supported.", UNSUPPORTED_JSONATA_EXPRESSION)
+    if "errorOutput" in expr.states_fields() and not _CATCHER_FIELD.search(at):
+        # $states.errorOutput is a catcher's alone (AWS docs); elsewhere AWS refuses the definition:
+        # "UNSUPPORTED_JSONATA_EXPRESSION: Field '$states.errorOutput' does not exist."
+        diags.error(at, "Field '$states.errorOutput' does not exist.", UNSUPPORTED_JSONATA_EXPRESSION)
     return expr
+
+
+#: where a catcher's Output and Assign are: the fields that can read $states.errorOutput
+_CATCHER_FIELD = re.compile(r"/Catch\[\d+\]/(Output|Assign)(/|$)")
 
 
 def evaluate(expr: Expression, bindings: dict, now: Any, location: str) -> JSON:

@@ -1087,3 +1087,14 @@ def test_a_name_read_at_the_top_level_is_refused(expression: str, names: list) -
 ])
 def test_names_read_from_something_else_are_fine(expression: str) -> None:
     valid(jsonata({**END, "Output": {"v": f"{{% {expression} %}}"}}))
+
+
+def test_errorOutput_is_a_catchers_alone() -> None:
+    """AWS refuses $states.errorOutput outside a catcher's Output and Assign:
+    "UNSUPPORTED_JSONATA_EXPRESSION: Field '$states.errorOutput' does not exist." (sst#6110)."""
+    outside = jsonata(task(Arguments={"e": "{% $states.errorOutput %}"}))
+    assert [(d.code, d.message, d.location) for d in errors_of(outside)] == [
+        ("UNSUPPORTED_JSONATA_EXPRESSION", "Field '$states.errorOutput' does not exist.", "/States/A/Arguments/e")]
+    inside = catching({"ErrorEquals": ["States.ALL"], "Next": "H", "Output": {"c": "{% $states.errorOutput.Cause %}"},
+                       "Assign": {"e": "{% $states.errorOutput %}"}})
+    valid({**inside, "QueryLanguage": "JSONata"})
