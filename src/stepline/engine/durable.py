@@ -1096,6 +1096,13 @@ def _waits_for_child(call: TaskCall) -> bool:
     return r.kind == "service" and r.service == "states" and r.pattern in ("sync", "sync:2")
 
 
+def described_failure(status: str, error: str | None, cause: str | None) -> tuple[str | None, str | None]:
+    """The error and cause DescribeExecution shows for an execution that ended with ``status``:
+    a timed-out execution's States.Timeout is in its ExecutionTimedOut event alone (measured on
+    AWS, floci-io/floci#2733)."""
+    return (None, None) if status == "TIMED_OUT" else (error, cause)
+
+
 def child_result(record: ExecutionRecord, wait: str) -> dict:
     """What a parent's ``.sync`` task gets of its child: DescribeExecution, in the casing of
     service integrations, dates in epoch milliseconds; ``.sync:2`` gives the output as JSON."""
@@ -1108,8 +1115,9 @@ def child_result(record: ExecutionRecord, wait: str) -> dict:
     if record.output is not None:
         out["Output"] = loads(record.output) if wait == "sync:2" else record.output
         out["OutputDetails"] = {"Included": True}
-    if record.error is not None:
-        out["Error"] = record.error
-    if record.cause is not None:
-        out["Cause"] = record.cause
+    error, cause = described_failure(record.status, record.error, record.cause)
+    if error is not None:
+        out["Error"] = error
+    if cause is not None:
+        out["Cause"] = cause
     return out

@@ -446,10 +446,10 @@ class Interpreter:
 
     def time_out(self, execution: Execution, now: float) -> None:
         """The execution's TimeoutSeconds elapsed. As AWS records it: ExecutionTimedOut follows
-        no other event (previousEventId 0) and holds the error alone, and the execution itself
-        has neither error nor cause (DescribeExecution leaves both out)."""
-        self._close(execution, ev.EXECUTION_TIMED_OUT, TIMED_OUT, {"error": errors.TIMEOUT}, None, None, now,
-                    prev=0)
+        no other event (previousEventId 0) and holds the error alone (DescribeExecution shows
+        neither error nor cause: see :func:`stepline.engine.durable.described_failure`)."""
+        self._close(execution, ev.EXECUTION_TIMED_OUT, TIMED_OUT, {"error": errors.TIMEOUT}, errors.TIMEOUT, None,
+                    now, prev=0)
 
     def _close(self, execution: Execution, event_type: str, status: str, details: dict, error: str | None,
                cause: str | None, now: float, *, prev: int) -> None:

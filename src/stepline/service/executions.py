@@ -21,7 +21,7 @@ from ..asl import parser
 from ..asl.model import StateMachine
 from ..asl.values import dumps
 from ..engine.durable import (
-    Engine, ExecutionAlreadyExists, ExecutionDoesNotExist, ExecutionNotRedrivable, redrive_status,
+    Engine, ExecutionAlreadyExists, ExecutionDoesNotExist, ExecutionNotRedrivable, described_failure, redrive_status,
 )
 from ..engine.local import LocalRunner
 from ..integrations import Integrations
@@ -190,10 +190,11 @@ class Executions:
             out.update(input=input_text, inputDetails={"included": True})
             if ex.status == "SUCCEEDED":
                 out.update(output=dumps(ex.output), outputDetails={"included": True})
-        if ex.error is not None:
-            out["error"] = ex.error
-        if ex.cause is not None:
-            out["cause"] = ex.cause
+        error, cause = described_failure(ex.status, ex.error, ex.cause)
+        if error is not None:
+            out["error"] = error
+        if cause is not None:
+            out["cause"] = cause
         if p.get("traceHeader") is not None:
             out["traceHeader"] = p["traceHeader"]
         return out
@@ -210,7 +211,8 @@ class Executions:
             out.update(input=r.input, inputDetails={"included": True})
             if r.output is not None:
                 out.update(output=r.output, outputDetails={"included": True})
-        for key, value in (("error", r.error), ("cause", r.cause), ("traceHeader", r.trace_header),
+        error, cause = described_failure(r.status, r.error, r.cause)
+        for key, value in (("error", error), ("cause", cause), ("traceHeader", r.trace_header),
                            ("mapRunArn", r.map_run_arn), ("stateMachineVersionArn", r.version_arn),
                            ("stateMachineAliasArn", r.alias_arn)):
             if value is not None:

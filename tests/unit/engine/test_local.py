@@ -75,7 +75,7 @@ def test_execution_timeout() -> None:
     definition = {"StartAt": "W", "TimeoutSeconds": 10,
                   "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}}
     ex = stepline.run(definition, virtual_time=True)
-    assert (ex.status, ex.error, ex.cause) == ("TIMED_OUT", None, None)  # as DescribeExecution: neither
+    assert (ex.status, ex.error, ex.cause) == ("TIMED_OUT", "States.Timeout", None)  # as its event says
     last = ex.history[-1]
     assert last["type"] == "ExecutionTimedOut"
     assert last["timestamp"] - ex.history[0]["timestamp"] == pytest.approx(10, abs=1)

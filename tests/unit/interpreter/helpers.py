@@ -105,8 +105,8 @@ def check_history(ex: stepline.Execution) -> None:
     if status == "SUCCEEDED":
         assert parsed(d["output"]) == ex.output
         assert d["outputDetails"] == {"truncated": False}
-    elif status == "TIMED_OUT":  # the error is the event's alone (DescribeExecution has none)
-        assert d == {"error": "States.Timeout"} and ex.error is None and ex.cause is None
+    elif status == "TIMED_OUT":  # the error alone, no cause (and DescribeExecution shows neither)
+        assert d == {"error": "States.Timeout"} and (ex.error, ex.cause) == ("States.Timeout", None)
     else:
         assert d.get("error") == ex.error
         assert d.get("cause") == ex.cause

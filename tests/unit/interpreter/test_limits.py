@@ -23,9 +23,9 @@ def test_execution_timeout_during_a_wait():
     d = machine({"W": {"Type": "Wait", "Seconds": 100, "Next": "After"},
                  "After": {"Type": "Pass", "End": True}}, TimeoutSeconds=5)
     ex = run(d, {}, virtual_time=True)
-    # as AWS records it (measured on AWS, floci-io/floci#2965): DescribeExecution has neither
-    # error nor cause; the event holds the error alone and follows no other event
-    assert (ex.status, ex.error, ex.cause, ex.output) == ("TIMED_OUT", None, None, None)
+    # as AWS records it (measured on AWS, floci-io/floci#2965): the event holds the error alone
+    # and follows no other event (DescribeExecution shows neither: tests/api/test_executions.py)
+    assert (ex.status, ex.error, ex.cause, ex.output) == ("TIMED_OUT", "States.Timeout", None, None)
     assert types(ex) == ["ExecutionStarted", "WaitStateEntered", "ExecutionTimedOut"]
     last = ex.history[-1]
     assert last["previousEventId"] == 0
