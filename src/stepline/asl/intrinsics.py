@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Any, Callable, NamedTuple
 
 from stepline.asl.errors import INTRINSIC_FAILURE, StatesError
+from stepline.asl.java_random import JavaRandom
 from stepline.asl.jsonpath import PathSyntaxError, compile_getter
 
 __all__ = ["IntrinsicSyntaxError", "compile_intrinsic", "is_intrinsic"]
@@ -438,8 +439,14 @@ def _math_random(args: list) -> int:
     end = _int32(name, "the end", args[1])
     if start >= end:
         raise _fail(name, f"the start ({start}) must be less than the end ({end})")
-    rng = random.Random(_int32(name, "the seed", args[2])) if len(args) == 3 else _RANDOM
-    return rng.randrange(start, end)
+    if len(args) < 3:
+        return _RANDOM.randrange(start, end)
+    # seeded: java.util.Random's numbers, as the service is Java ($random(42) matches it on AWS);
+    # start + nextInt(end - start) is the obvious Java for "start inclusive, end exclusive" (a guess)
+    span = end - start
+    if span >= 1 << 31:  # more than a Java int holds: nextInt cannot draw it
+        raise _fail(name, f"the range from {start} to {end} is too large")
+    return start + JavaRandom(_int32(name, "the seed", args[2])).next_int(span)
 
 
 def _math_add(args: list) -> int:

@@ -30,6 +30,8 @@ from jsonata import jexception as _jexception
 from jsonata.functions import Functions as _JFunctions
 from jsonata.utils import Utils as _Utils
 
+from .java_random import JavaRandom
+
 JSON = Any
 
 UNDEFINED: Any = type("Undefined", (), {"__repr__": lambda self: "UNDEFINED"})()
@@ -351,7 +353,7 @@ def _random_fn(seed: JSON = None) -> JSON:
         return _random.random()
     if not _is_int(seed):
         _fail("The seed of $random must be an integer")
-    return _random.Random(int(seed)).random()
+    return JavaRandom(int(seed)).next_double()  # as AWS's: $random(42) is 0.7275636800328681
 
 
 def _uuid() -> JSON:
