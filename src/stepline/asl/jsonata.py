@@ -122,6 +122,17 @@ def expression_text(value: str) -> str:
     return (m.group(1) if m else value).strip()
 
 
+class _Jsonata(_jsonata.Jsonata):
+    """jsonata-python, with JSONata's arithmetic where it departs from it: ``%`` is the
+    remainder of the numbers as they are (``5.5 % 2`` is 1.5 in jsonata-js, and so on AWS,
+    which words its errors as jsonata-js does), where jsonata-python truncates it to an integer."""
+
+    def evaluate_numeric_expression(self, lhs: Any, rhs: Any, op: Any) -> Any:
+        if op == "%" and type(lhs) in (int, float) and type(rhs) in (int, float) and rhs != 0:
+            return _Utils.convert_number(math.fmod(lhs, rhs))  # the sign of the dividend, as in JavaScript
+        return super().evaluate_numeric_expression(lhs, rhs, op)
+
+
 class Expression:
     """A compiled JSONata expression."""
 
@@ -132,7 +143,7 @@ class Expression:
         if not self.text:
             raise JsonataSyntaxError("The JSONata expression is empty")
         try:
-            expr = _jsonata.Jsonata(self.text)
+            expr = _Jsonata(self.text)
         except _jexception.JException as e:
             raise JsonataSyntaxError(message_of(e)) from None
         except Exception as e:  # jsonata-python raises plain errors for some syntax

@@ -334,3 +334,12 @@ def test_evaluation_errors_carry_their_code(source, message):
 def test_plain_jsonata(source, bindings, expected):
     result = ev(source, bindings)
     assert result == expected and type(result) is type(expected)
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("{% 5.5 % 2 %}", 1.5), ("{% -5.5 % 2 %}", -1.5), ("{% 7 % 3 %}", 1), ("{% -7 % 3 %}", -1), ("{% 7.5 % -2 %}", 1.5),
+])
+def test_remainder_is_javascripts(source, expected):
+    """jsonata-js's % (JavaScript's: the sign of the dividend, fractions kept); jsonata-python's
+    truncates the remainder to an integer."""
+    assert ev(source) == expected
