@@ -151,6 +151,7 @@ class Expression:
         expr.set_output_convert_nulls(False)  # keep null (sentinel) apart from undefined (None)
         for name, fn in _FUNCTIONS.items():
             expr.register_lambda(name, fn)
+        expr.register_function("number", _NUMBER_FUNCTION)
         expr.assign("eval", None)  # not available on AWS: undefined, however it is reached
         self._expr = expr
 
@@ -394,6 +395,37 @@ def _now(picture: JSON = None, timezone_: JSON = None) -> JSON:
     picture = None if picture is _NULL else picture
     timezone_ = None if timezone_ is _NULL else timezone_
     return _JFunctions.datetime_from_millis(_millis(), picture, timezone_)
+
+
+class _JsFunctions:
+    """JSONata builtins where jsonata-python departs from jsonata-js (and so from AWS)."""
+
+    #: jsonata-js's $number: a JSON number's text, or 0x/0o/0b digits; anything else is D3030
+    _DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?")
+    _BASED = re.compile(r"0([xX][0-9A-Fa-f]+|[oO][0-7]+|[bB][01]+)")
+
+    @staticmethod
+    def number(arg: Any) -> Any:
+        if arg is None:
+            return None
+        if arg is _NULL:  # not one of the signature's types, as jsonata-js's validation says
+            raise _jexception.JException("T0410", -1, 1, "number")
+        if type(arg) is bool:
+            return 1 if arg else 0
+        if type(arg) in (int, float):
+            return arg
+        if type(arg) is str:
+            if _JsFunctions._DECIMAL.fullmatch(arg):
+                value = float(arg)
+                if math.isfinite(value):
+                    return _Utils.convert_number(value)
+            elif _JsFunctions._BASED.fullmatch(arg):
+                return int(arg[2:], {"x": 16, "o": 8, "b": 2}[arg[1].lower()])
+        raise _jexception.JException("D3030", -1, arg)
+
+
+#: jsonata-js's signature for $number, with the implementation above
+_NUMBER_FUNCTION = _jsonata.Jsonata.JNativeFunction("number", "<(nsb)-:n>", _JsFunctions, "number")
 
 
 def _with_arity(name: str, fn: Any) -> Any:

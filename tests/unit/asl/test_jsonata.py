@@ -343,3 +343,22 @@ def test_remainder_is_javascripts(source, expected):
     """jsonata-js's % (JavaScript's: the sign of the dividend, fractions kept); jsonata-python's
     truncates the remainder to an integer."""
     assert ev(source) == expected
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ('{% $number("12") %}', 12), ('{% $number("-0.5e1") %}', -5), ('{% $number("0x1F") %}', 31),
+    ('{% $number("0b101") %}', 5), ("{% $number(true) %}", 1), ('{% "7" ~> $number() %}', 7),
+])
+def test_number_reads_what_jsonata_js_reads(source, expected):
+    assert ev(source) == expected
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ('{% $number(" 12 ") %}', 'D3030: Unable to cast value to a number: " 12 "'),
+    ('{% $number("abc") %}', 'D3030: Unable to cast value to a number: "abc"'),
+    ('{% $number(".5") %}', 'D3030: Unable to cast value to a number: ".5"'),
+    ("{% $number(null) %}", 'T0410: Argument 1 of function "number" does not match function signature'),
+])
+def test_number_refuses_what_jsonata_js_refuses(source, message):
+    """jsonata-python reads " 12 " (and .5) and words "abc" in Python's words; jsonata-js, and AWS, refuse them."""
+    assert error_of(source) == message
