@@ -15,6 +15,7 @@ reported to the caller as :data:`UNDEFINED`.
 from __future__ import annotations
 
 import contextvars
+import decimal
 import hashlib
 import inspect
 import json
@@ -28,6 +29,7 @@ from typing import Any
 import jsonata as _jsonata
 from jsonata import jexception as _jexception
 from jsonata.functions import Functions as _JFunctions
+from jsonata.parser import Parser as _JParser
 from jsonata.utils import Utils as _Utils
 
 from .java_random import JavaRandom
@@ -127,6 +129,10 @@ class _Jsonata(_jsonata.Jsonata):
     remainder of the numbers as they are (``5.5 % 2`` is 1.5 in jsonata-js, and so on AWS,
     which words its errors as jsonata-js does), where jsonata-python truncates it to an integer."""
 
+    def evaluate_string_concat(self, lhs: Any, rhs: Any) -> str:
+        return (_JsFunctions.string(lhs) or "" if lhs is not None else "") + \
+            (_JsFunctions.string(rhs) or "" if rhs is not None else "")
+
     def evaluate_numeric_expression(self, lhs: Any, rhs: Any, op: Any) -> Any:
         if op == "%" and type(lhs) in (int, float) and type(rhs) in (int, float) and rhs != 0:
             return _Utils.convert_number(math.fmod(lhs, rhs))  # the sign of the dividend, as in JavaScript
@@ -152,6 +158,7 @@ class Expression:
         for name, fn in _FUNCTIONS.items():
             expr.register_lambda(name, fn)
         expr.register_function("number", _NUMBER_FUNCTION)
+        expr.register_function("string", _STRING_FUNCTION)
         expr.assign("eval", None)  # not available on AWS: undefined, however it is reached
         self._expr = expr
 
@@ -424,8 +431,92 @@ class _JsFunctions:
         raise _jexception.JException("D3030", -1, arg)
 
 
-#: jsonata-js's signature for $number, with the implementation above
+    @staticmethod
+    def string(arg: Any, prettify: Any = None) -> Any:
+        """jsonata-js's $string (and ``&``): a number as JavaScript writes it after rounding to
+        15 significant digits (``1e20`` is ``100000000000000000000``, ``1/3`` is
+        ``0.333333333333333``), inside arrays and objects too; D3001 for a top-level non-finite
+        number; JSON.stringify's layout."""
+        if isinstance(arg, _JList) and arg.outer_wrapper:
+            arg = arg[0]
+        if arg is None:
+            return None
+        if type(arg) is str:
+            return arg
+        if _is_function(arg):
+            return ""
+        if type(arg) is float and not math.isfinite(arg):
+            raise _jexception.JException("D3001", -1, arg)
+        return _js_json(arg, "  " if prettify is True else None, "")
+
+
+def _js_json(value: Any, indent: str | None, at: str) -> str:
+    """JSON.stringify(value, <15-digit numbers>, indent) of a jsonata-python value."""
+    if value is None or value is _NULL:
+        return "null"
+    kind = type(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int or kind is float:
+        return js_number(float(_Decimal(value).normalize(_PRECISION_15))) if math.isfinite(value) else "null"
+    if kind is str or _is_function(value):  # a function is written as "" (jsonata-js's replacer)
+        return json.dumps(value if kind is str else "", ensure_ascii=False)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        inner = at + indent if indent is not None else ""
+        parts = [f"{json.dumps(str(k), ensure_ascii=False)}:{' ' if indent is not None else ''}"
+                 f"{_js_json(v, indent, inner)}" for k, v in value.items()]
+        return _js_joined("{", parts, "}", indent, at)
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        inner = at + indent if indent is not None else ""
+        return _js_joined("[", [_js_json(v, indent, inner) for v in value], "]", indent, at)
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _js_joined(open_: str, parts: list[str], close: str, indent: str | None, at: str) -> str:
+    if indent is None:
+        return open_ + ",".join(parts) + close
+    inner = at + indent
+    return open_ + "\n" + ",\n".join(inner + p for p in parts) + "\n" + at + close
+
+
+def _is_function(value: Any) -> bool:
+    return isinstance(value, (_jsonata.Jsonata.JFunction, _jsonata.Jsonata.JFunctionCallable, _JSymbol))
+
+
+_PRECISION_15 = decimal.Context(prec=15, rounding=decimal.ROUND_HALF_UP)  # toPrecision(15)
+_Decimal = decimal.Decimal
+_JSymbol = _JParser.Symbol
+
+
+def js_number(x: float) -> str:
+    """A finite number as JavaScript's ``Number.prototype.toString`` writes it: the shortest
+    digits that read back to it, plain from 1e-6 up to 1e21, else in exponent form (``1e+21``,
+    ``1.5e-7``)."""
+    if x == 0:
+        return "0"
+    sign = "-" if x < 0 else ""
+    t = _Decimal(repr(abs(x))).as_tuple()  # repr: the shortest round-tripping digits
+    digits = "".join(map(str, t.digits)).rstrip("0") or "0"
+    n = len(t.digits) + t.exponent  # the value is 0.<digits> x 10**n
+    k = len(digits)
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * -n + digits
+    e = n - 1
+    mantissa = digits[0] + ("." + digits[1:] if k > 1 else "")
+    return f"{sign}{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
+
+
+#: jsonata-js's signatures for $number and $string, with the implementations above
 _NUMBER_FUNCTION = _jsonata.Jsonata.JNativeFunction("number", "<(nsb)-:n>", _JsFunctions, "number")
+_STRING_FUNCTION = _jsonata.Jsonata.JNativeFunction("string", "<x-b?:s>", _JsFunctions, "string")
 
 
 def _with_arity(name: str, fn: Any) -> Any:

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stepline.asl.jsonata import (
-    UNDEFINED, Expression, JsonataEvaluationError, JsonataSyntaxError, UnsupportedResult, expression_text,
+    UNDEFINED, Expression, JsonataEvaluationError, JsonataSyntaxError, UnsupportedResult, expression_text, js_number,
     from_jsonata, is_expression, to_jsonata,
 )
 
@@ -362,3 +362,31 @@ def test_number_reads_what_jsonata_js_reads(source, expected):
 def test_number_refuses_what_jsonata_js_refuses(source, message):
     """jsonata-python reads " 12 " (and .5) and words "abc" in Python's words; jsonata-js, and AWS, refuse them."""
     assert error_of(source) == message
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    # jsonata-js's $string and &, as AWS gives them: numbers rounded to 15 significant digits and
+    # written as JavaScript writes them, inside arrays and objects too (values from jsonata 2.0.6)
+    ("{% $string(1e20) %}", "100000000000000000000"),
+    ("{% $string(1e21) %}", "1e+21"),
+    ("{% $string(1/3) %}", "0.333333333333333"),
+    ("{% $string(12345678901234567) %}", "12345678901234600"),
+    ("{% $string(-0.0000001) %}", "-1e-7"),
+    ("{% $string(0.000001234) %}", "0.000001234"),
+    ("{% $string([1/3, 1e20]) %}", "[0.333333333333333,100000000000000000000]"),
+    ("{% $string({'a': 1e-7, 'b': [true, null]}) %}", '{"a":1e-7,"b":[true,null]}'),
+    ("{% 'a' & 1e20 %}", "a100000000000000000000"),
+    ("{% 'n=' & (0.1 + 0.2) %}", "n=0.3"),
+    ("{% $string({'f': function(){1}}) %}", '{"f":""}'),
+    ("{% $string({'a': [1, {'b': 'é'}]}, true) %}", '{\n  "a": [\n    1,\n    {\n      "b": "é"\n    }\n  ]\n}'),
+])
+def test_string_writes_numbers_as_javascript_does(source, expected):
+    assert ev(source) == expected
+
+
+@pytest.mark.parametrize(("number", "text"), [
+    (0.0, "0"), (-0.0, "0"), (1.0, "1"), (123.456, "123.456"), (1e21, "1e+21"), (1e20, "100000000000000000000"),
+    (1.5e-7, "1.5e-7"), (1e-6, "0.000001"), (-2.5e300, "-2.5e+300"), (0.1, "0.1"), (123456789.0, "123456789"),
+])
+def test_js_number_is_number_to_string(number, text):
+    assert js_number(number) == text
