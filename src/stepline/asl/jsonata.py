@@ -30,6 +30,7 @@ import jsonata as _jsonata
 from jsonata import jexception as _jexception
 from jsonata.functions import Functions as _JFunctions
 from jsonata.parser import Parser as _JParser
+from jsonata.signature import Signature as _JSignature
 from jsonata.utils import Utils as _Utils
 
 from .java_random import JavaRandom
@@ -122,6 +123,32 @@ def expression_text(value: str) -> str:
     """The expression inside ``{% %}``, stripped: what AWS quotes in its error messages."""
     m = _EXPRESSION.match(value)
     return (m.group(1) if m else value).strip()
+
+
+def _symbol(self: Any, value: Any) -> str:
+    return "l" if value is _NULL else _symbol_of(self, value)
+
+
+def _signature_error(self: Any, bad_args: Any, bad_sig: Any, function_name: Any) -> Any:
+    good_to = 0
+    pattern = ""
+    for param in self._params:
+        pattern += param.regex
+        match = re.match(pattern, bad_sig)
+        if match is None:
+            break
+        good_to = match.end()
+    raise _jexception.JException("T0410", -1, good_to + 1, function_name)
+
+
+# jsonata-python's signature check reads a null argument as a missing one (jsonata-js's
+# getSymbol says "l"), so a builtin given null went on and answered undefined or failed in
+# Python's words where jsonata-js (and AWS) refuse it with T0410/T0412; and it names the wrong
+# argument when one after the first is bad (it matches each prefix of the signature against the
+# whole argument list, where jsonata-js matches a prefix). Both mended here, for every builtin.
+_symbol_of = _JSignature.get_symbol
+_JSignature.get_symbol = _symbol  # type: ignore[method-assign]
+_JSignature.throw_validation_error = _signature_error  # type: ignore[method-assign]
 
 
 class _Jsonata(_jsonata.Jsonata):
@@ -415,8 +442,6 @@ class _JsFunctions:
     def number(arg: Any) -> Any:
         if arg is None:
             return None
-        if arg is _NULL:  # not one of the signature's types, as jsonata-js's validation says
-            raise _jexception.JException("T0410", -1, 1, "number")
         if type(arg) is bool:
             return 1 if arg else 0
         if type(arg) in (int, float):
