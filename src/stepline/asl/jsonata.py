@@ -526,7 +526,7 @@ def js_number(x: float) -> str:
     sign = "-" if x < 0 else ""
     t = _Decimal(repr(abs(x))).as_tuple()  # repr: the shortest round-tripping digits
     digits = "".join(map(str, t.digits)).rstrip("0") or "0"
-    n = len(t.digits) + t.exponent  # the value is 0.<digits> x 10**n
+    n = len(t.digits) + int(t.exponent)  # the value is 0.<digits> x 10**n (finite: an int exponent)
     k = len(digits)
     if k <= n <= 21:
         return sign + digits + "0" * (n - k)
