@@ -107,8 +107,10 @@ def _js_stringify(value: Any) -> str:
         if not math.isfinite(value):
             return "null"
         return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
-    if isinstance(value, (int, str)):
-        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        return _js_quote(value)
+    if isinstance(value, int):
+        return str(value)
     try:
         return json.dumps(from_jsonata(value), ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError):
@@ -184,8 +186,8 @@ class Expression:
         expr.set_output_convert_nulls(False)  # keep null (sentinel) apart from undefined (None)
         for name, fn in _FUNCTIONS.items():
             expr.register_lambda(name, fn)
-        expr.register_function("number", _NUMBER_FUNCTION)
-        expr.register_function("string", _STRING_FUNCTION)
+        for name, builtin in _JS_FUNCTIONS.items():
+            expr.register_function(name, builtin)
         expr.assign("eval", None)  # not available on AWS: undefined, however it is reached
         self._expr = expr
 
@@ -475,6 +477,60 @@ class _JsFunctions:
         return _js_json(arg, "  " if prettify is True else None, "")
 
 
+    @staticmethod
+    def power(base: Any, exponent: Any) -> Any:
+        """jsonata-js's $power: D3061 for what is not a finite number (``$power(-8, 1/3)``)."""
+        if base is None or exponent is None:
+            return None
+        try:
+            result = math.pow(base, exponent)
+        except (ValueError, OverflowError):
+            result = math.nan
+        if not math.isfinite(result):
+            raise _jexception.JException("D3061", -1, base, exponent)
+        return _Utils.convert_number(result)
+
+    @staticmethod
+    def to_millis(timestamp: Any, picture: Any = None) -> Any:
+        try:
+            return _JFunctions.datetime_to_millis(timestamp, picture)
+        except _jexception.JException:
+            raise
+        except (ValueError, OverflowError):  # jsonata-js: D3110 for a timestamp that is not ISO 8601
+            raise _jexception.JException("D3110", -1, timestamp) from None
+
+    @staticmethod
+    def _url(name: str, method: str, text: Any) -> Any:
+        try:
+            return getattr(_JFunctions, method)(text)
+        except (UnicodeError, ValueError):  # jsonata-js: D3140, the function and the text
+            raise _jexception.JException("D3140", -1, name, text) from None
+
+    @staticmethod
+    def encode_url_component(text: Any) -> Any:
+        return _JsFunctions._url("encodeUrlComponent", "encode_url_component", text)
+
+    @staticmethod
+    def encode_url(text: Any) -> Any:
+        return _JsFunctions._url("encodeUrl", "encode_url", text)
+
+    @staticmethod
+    def decode_url_component(text: Any) -> Any:
+        return _JsFunctions._url("decodeUrlComponent", "decode_url_component", text)
+
+    @staticmethod
+    def decode_url(text: Any) -> Any:
+        return _JsFunctions._url("decodeUrl", "decode_url", text)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _js_quote(text: str) -> str:
+    """JSON.stringify of a string: non-ASCII as it is, a lone surrogate escaped."""
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False))
+
+
 def _js_json(value: Any, indent: str | None, at: str) -> str:
     """JSON.stringify(value, <15-digit numbers>, indent) of a jsonata-python value."""
     if value is None or value is _NULL:
@@ -485,12 +541,12 @@ def _js_json(value: Any, indent: str | None, at: str) -> str:
     if kind is int or kind is float:
         return js_number(float(_Decimal(value).normalize(_PRECISION_15))) if math.isfinite(value) else "null"
     if kind is str or _is_function(value):  # a function is written as "" (jsonata-js's replacer)
-        return json.dumps(value if kind is str else "", ensure_ascii=False)
+        return _js_quote(value if kind is str else "")
     if isinstance(value, dict):
         if not value:
             return "{}"
         inner = at + indent if indent is not None else ""
-        parts = [f"{json.dumps(str(k), ensure_ascii=False)}:{' ' if indent is not None else ''}"
+        parts = [f"{_js_quote(str(k))}:{' ' if indent is not None else ''}"
                  f"{_js_json(v, indent, inner)}" for k, v in value.items()]
         return _js_joined("{", parts, "}", indent, at)
     if isinstance(value, (list, tuple)):
@@ -498,7 +554,7 @@ def _js_json(value: Any, indent: str | None, at: str) -> str:
             return "[]"
         inner = at + indent if indent is not None else ""
         return _js_joined("[", [_js_json(v, indent, inner) for v in value], "]", indent, at)
-    return json.dumps(str(value), ensure_ascii=False)
+    return _js_quote(str(value))
 
 
 def _js_joined(open_: str, parts: list[str], close: str, indent: str | None, at: str) -> str:
@@ -539,9 +595,19 @@ def js_number(x: float) -> str:
     return f"{sign}{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
 
 
-#: jsonata-js's signatures for $number and $string, with the implementations above
-_NUMBER_FUNCTION = _jsonata.Jsonata.JNativeFunction("number", "<(nsb)-:n>", _JsFunctions, "number")
-_STRING_FUNCTION = _jsonata.Jsonata.JNativeFunction("string", "<x-b?:s>", _JsFunctions, "string")
+#: the builtins _JsFunctions replaces: name -> (jsonata-js's signature, the method)
+_JS_BUILTINS = {
+    "number": ("<(nsb)-:n>", "number"),
+    "string": ("<x-b?:s>", "string"),
+    "power": ("<n-n:n>", "power"),
+    "toMillis": ("<s-s?:n>", "to_millis"),
+    "encodeUrlComponent": ("<s-:s>", "encode_url_component"),
+    "encodeUrl": ("<s-:s>", "encode_url"),
+    "decodeUrlComponent": ("<s-:s>", "decode_url_component"),
+    "decodeUrl": ("<s-:s>", "decode_url"),
+}
+_JS_FUNCTIONS = {name: _jsonata.Jsonata.JNativeFunction(name, signature, _JsFunctions, method)
+                 for name, (signature, method) in _JS_BUILTINS.items()}
 
 
 def _with_arity(name: str, fn: Any) -> Any:
