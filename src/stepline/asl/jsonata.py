@@ -163,9 +163,32 @@ class _Jsonata(_jsonata.Jsonata):
             (_JsFunctions.string(rhs) or "" if rhs is not None else "")
 
     def evaluate_numeric_expression(self, lhs: Any, rhs: Any, op: Any) -> Any:
-        if op == "%" and type(lhs) in (int, float) and type(rhs) in (int, float) and rhs != 0:
-            return _Utils.convert_number(math.fmod(lhs, rhs))  # the sign of the dividend, as in JavaScript
-        return super().evaluate_numeric_expression(lhs, rhs, op)
+        """Arithmetic on two numbers as JavaScript does it: ``%`` keeps the fraction and the
+        dividend's sign, division by zero gives an infinity (0/0 NaN), and a result too large
+        is an infinity, not an error (jsonata-js checks operands only: ``(1/0) + 1`` is D1001).
+        AWS writes such a value out as the string "Infinity" (measured: ``[1/0]`` answers
+        ``["Infinity"]``, floci-io/floci#2737)."""
+        if type(lhs) not in (int, float) or type(rhs) not in (int, float):
+            return super().evaluate_numeric_expression(lhs, rhs, op)
+        _Utils.is_numeric(lhs)  # D1001 for an operand that is not finite
+        _Utils.is_numeric(rhs)
+        a, b = float(lhs), float(rhs)
+        if op == "+":
+            result = a + b
+        elif op == "-":
+            result = a - b
+        elif op == "*":
+            result = a * b
+        elif op == "/":
+            if b:
+                result = a / b
+            else:  # x/0 is an infinity signed by both operands (-0 included), 0/0 NaN
+                result = math.nan if a == 0 else math.copysign(math.inf, a) * math.copysign(1, b)
+        elif op == "%":
+            result = math.fmod(a, b) if b else math.nan  # the sign of the dividend, as in JavaScript
+        else:
+            return super().evaluate_numeric_expression(lhs, rhs, op)
+        return _Utils.convert_number(result) if math.isfinite(result) else result
 
 
 class Expression:
@@ -333,8 +356,8 @@ def from_jsonata(value: JSON) -> JSON:
     if t is str or t is bool or t is int:
         return value
     if t is float:
-        if not math.isfinite(value):
-            raise UnsupportedResult()
+        if not math.isfinite(value):  # as AWS writes it out (Java's JSON writer): "Infinity", "NaN"
+            return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
         return int(value) if value.is_integer() and abs(value) < 2**63 else value
     if isinstance(value, dict):
         return {k: from_jsonata(v) for k, v in value.items() if v is not None}

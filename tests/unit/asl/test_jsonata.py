@@ -314,7 +314,7 @@ def test_the_clock_does_not_leak_between_evaluations():
     ("{% $assert(false, 'bad') %}", "D3141: bad"),
     ("{% 'a' + 1 %}", 'T2001: The left side of the "+" operator must evaluate to a number'),
     ("{% 1 + 'a' %}", 'T2002: The right side of the "+" operator must evaluate to a number'),
-    ("{% 1e300 * 1e300 %}", "D1001: Number out of range: null"),  # jsonata-js: JSON.stringify(Infinity)
+    ("{% (1e300 * 1e300) + 1 %}", "D1001: Number out of range: null"),  # an infinite operand, as jsonata-js
 ])
 def test_evaluation_errors_carry_their_code(source, message):
     assert error_of(source) == message
@@ -390,3 +390,13 @@ def test_string_writes_numbers_as_javascript_does(source, expected):
 ])
 def test_js_number_is_number_to_string(number, text):
     assert js_number(number) == text
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    # JavaScript's arithmetic, and AWS's JSON writer's words for what is not a finite number
+    # ([1/0] answers ["Infinity"] on AWS, floci-io/floci#2737)
+    ("{% [1/0] %}", ["Infinity"]), ("{% {'k': -1/0} %}", {"k": "-Infinity"}), ("{% 0/0 %}", "NaN"),
+    ("{% 1e300 * 1e300 %}", "Infinity"), ("{% 1/0 > 5 %}", True),
+])
+def test_non_finite_numbers_are_javascripts_and_written_as_aws_writes_them(source, expected):
+    assert ev(source) == expected
