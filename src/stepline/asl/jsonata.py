@@ -104,9 +104,7 @@ def _js_stringify(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        if not math.isfinite(value):
-            return "null"
-        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+        return js_number(value) if math.isfinite(value) else "null"
     if isinstance(value, str):
         return _js_quote(value)
     if isinstance(value, int):
