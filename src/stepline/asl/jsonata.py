@@ -152,9 +152,8 @@ _JSignature.throw_validation_error = _signature_error  # type: ignore[method-ass
 
 
 class _Jsonata(_jsonata.Jsonata):
-    """jsonata-python, with JSONata's arithmetic where it departs from it: ``%`` is the
-    remainder of the numbers as they are (``5.5 % 2`` is 1.5 in jsonata-js, and so on AWS,
-    which words its errors as jsonata-js does), where jsonata-python truncates it to an integer."""
+    """jsonata-python where it departs from jsonata-js, and so from AWS (which words its errors
+    as jsonata-js does): arithmetic as JavaScript's, and ``&`` writing values as ``$string``."""
 
     def evaluate_string_concat(self, lhs: Any, rhs: Any) -> str:
         return (_JsFunctions.string(lhs) or "" if lhs is not None else "") + \
@@ -166,10 +165,11 @@ class _Jsonata(_jsonata.Jsonata):
         is an infinity, not an error (jsonata-js checks operands only: ``(1/0) + 1`` is D1001).
         AWS writes such a value out as the string "Infinity" (measured: ``[1/0]`` answers
         ``["Infinity"]``, floci-io/floci#2737)."""
-        if type(lhs) not in (int, float) or type(rhs) not in (int, float):
+        # is_numeric: D1001 for an infinite operand; False for NaN, which jsonata-python's own
+        # check then refuses (T2001/T2002), as jsonata-js does
+        if type(lhs) not in (int, float) or type(rhs) not in (int, float) \
+                or not (_Utils.is_numeric(lhs) and _Utils.is_numeric(rhs)):
             return super().evaluate_numeric_expression(lhs, rhs, op)
-        _Utils.is_numeric(lhs)  # D1001 for an operand that is not finite
-        _Utils.is_numeric(rhs)
         a, b = float(lhs), float(rhs)
         if op == "+":
             result = a + b
