@@ -10,29 +10,22 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
 from stepline.api.auth import Verifier
 
+from tests.node import JS, node_with
+
 from .conftest import Running
 
-JS = Path(__file__).resolve().parent.parent / "js"
 
 
 @pytest.fixture(scope="module")
 def node() -> str:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    assert node and npm, "these tests need Node.js and npm (e.g. Debian's nodejs and npm packages)"
-    if not (JS / "node_modules" / "@aws-sdk" / "client-sfn").is_dir():
-        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS, capture_output=True, text=True,
-                              timeout=600)
-        assert done.returncode == 0, f"npm ci in {JS} failed:\n{done.stdout}\n{done.stderr}"
-    return node
+    return node_with("@aws-sdk/client-sfn")
 
 
 @pytest.fixture(scope="module")

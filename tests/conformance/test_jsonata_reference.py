@@ -13,7 +13,6 @@ Node.js and npm must be installed (``.ci/run`` installs ``tests/js`` with ``npm 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,9 @@ from typing import Any
 import pytest
 
 from stepline.asl.jsonata import UNDEFINED, Expression, JsonataEvaluationError, JsonataSyntaxError, UnsupportedResult
+from tests.node import JS, node_with
 
 HERE = Path(__file__).resolve().parent
-JS = HERE.parent / "js"
 NOW = 1700000000.0
 
 INPUT = {"n": 5, "s": "abc", "arr": [1, 2, 3], "strs": ["b", "a", "cb"], "mixed": [1, "a"], "obj": {"a": 1, "b": 2},
@@ -45,12 +44,7 @@ DIFFERENT = {
 
 @pytest.fixture(scope="module")
 def reference() -> dict[str, Any]:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    assert node and npm, "this test needs Node.js and npm (e.g. Debian's nodejs and npm packages)"
-    if not (JS / "node_modules" / "jsonata").is_dir():
-        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS, capture_output=True, text=True,
-                              timeout=600)
-        assert done.returncode == 0, f"npm ci in {JS} failed:\n{done.stdout}\n{done.stderr}"
+    node = node_with("jsonata")
     done = subprocess.run([node, str(JS / "jsonata_eval.mjs")], cwd=JS, capture_output=True, text=True, timeout=120,
                           input=json.dumps({"input": INPUT, "expressions": EXPRESSIONS}))
     assert done.returncode == 0, done.stderr

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextvars
 import decimal
+import functools
 import hashlib
 import inspect
 import json
@@ -521,27 +522,19 @@ class _JsFunctions:
             raise _jexception.JException("D3110", -1, timestamp) from None
 
     @staticmethod
-    def _url(name: str, method: str, text: Any) -> Any:
+    def url(name: str, method: str, text: Any) -> Any:
+        """jsonata-python's URL function ``method``, failing with jsonata-js's D3140."""
         try:
             return getattr(_JFunctions, method)(text)
         except (UnicodeError, ValueError):  # jsonata-js: D3140, the function and the text
             raise _jexception.JException("D3140", -1, name, text) from None
 
-    @staticmethod
-    def encode_url_component(text: Any) -> Any:
-        return _JsFunctions._url("encodeUrlComponent", "encode_url_component", text)
 
-    @staticmethod
-    def encode_url(text: Any) -> Any:
-        return _JsFunctions._url("encodeUrl", "encode_url", text)
-
-    @staticmethod
-    def decode_url_component(text: Any) -> Any:
-        return _JsFunctions._url("decodeUrlComponent", "decode_url_component", text)
-
-    @staticmethod
-    def decode_url(text: Any) -> Any:
-        return _JsFunctions._url("decodeUrl", "decode_url", text)
+#: the URL functions, by JSONata name: jsonata-python's method, each wrapped by _JsFunctions.url
+_URL_FUNCTIONS = {"encodeUrlComponent": "encode_url_component", "encodeUrl": "encode_url",
+                  "decodeUrlComponent": "decode_url_component", "decodeUrl": "decode_url"}
+for _name, _method in _URL_FUNCTIONS.items():
+    setattr(_JsFunctions, _method, staticmethod(functools.partial(_JsFunctions.url, _name, _method)))
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -622,10 +615,7 @@ _JS_BUILTINS = {
     "string": ("<x-b?:s>", "string"),
     "power": ("<n-n:n>", "power"),
     "toMillis": ("<s-s?:n>", "to_millis"),
-    "encodeUrlComponent": ("<s-:s>", "encode_url_component"),
-    "encodeUrl": ("<s-:s>", "encode_url"),
-    "decodeUrlComponent": ("<s-:s>", "decode_url_component"),
-    "decodeUrl": ("<s-:s>", "decode_url"),
+    **{name: ("<s-:s>", method) for name, method in _URL_FUNCTIONS.items()},
 }
 _JS_FUNCTIONS = {name: _jsonata.Jsonata.JNativeFunction(name, signature, _JsFunctions, method)
                  for name, (signature, method) in _JS_BUILTINS.items()}
