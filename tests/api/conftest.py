@@ -13,10 +13,11 @@ from typing import Any, Iterator
 
 import boto3
 import pytest
-import uvicorn
 from botocore.config import Config
 
 from stepline.api.app import create_app
+from stepline.api.server import Limits
+from stepline.api.server import server as serve
 from stepline.engine.durable import Engine
 from stepline.integrations import Integrations
 from stepline.integrations.functions import Functions
@@ -37,13 +38,13 @@ class Running:
     """A server on a thread: its URL, its parts, and how to stop it."""
 
     def __init__(self, db: str, functions: Functions | None = None, verifier: Any = None,
-                 record: list | None = None) -> None:
+                 record: list | None = None, limits: Limits = Limits(), **engine: Any) -> None:
         """``record`` collects every (service, operation, response) the server answers."""
         self.store = open_store(db)
         self.store.migrate()
         self.functions = functions or Functions()
         self.integrations = Integrations(self.functions, region=REGION, account=ACCOUNT)
-        self.engine = Engine(self.store, self.integrations, lease_seconds=5.0, poll_interval=0.2)
+        self.engine = Engine(self.store, self.integrations, **{"lease_seconds": 5.0, "poll_interval": 0.2, **engine})
         self.service = Service(self.store, self.engine, self.integrations, region=REGION, account=ACCOUNT)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -66,9 +67,7 @@ class Running:
                 return found
             self.service.tasks.poll_activity_task = polled  # type: ignore[method-assign]
         app = create_app(self.service, verifier=verifier, handlers={"events": events})
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                log_level="warning", access_log=False, lifespan="off")
-        self.server = uvicorn.Server(config)
+        self.server = serve(app, "127.0.0.1", self.port, limits=limits)
         self.engine.run_in_thread()
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()

@@ -75,14 +75,15 @@ class Verifier:
             raise ValueError("no credentials")
         self.clock = clock
 
-    def verify(self, method: str, path_and_query: str, headers: Mapping[str, str], body: bytes,
+    def verify(self, method: str, path_and_query: str, headers: Mapping[str, str], body: bytes | None,
                *, service: str | None = None) -> str:
         """The access key id that signed this request, or ApiError.
 
         ``path_and_query`` is the request target as it arrived (still percent-encoded);
         ``headers`` may hold a name more than once (as a multi-dict's ``items()`` does);
         ``service``, when given, is the only signing name accepted (else ``states`` or
-        ``events``).
+        ``events``). With ``body`` None, everything but the signature itself is checked (the
+        headers, before a body is read: a request of no known key is refused unread).
         """
         received: dict[str, list[str]] = {}
         for name, value in headers.items():
@@ -132,6 +133,8 @@ class Verifier:
         secret = self.credentials.get(key_id)
         if secret is None:
             raise ApiError(UNRECOGNIZED, "The security token included in the request is invalid.")
+        if body is None:
+            return key_id
         expected = _signature(Credentials(key_id, secret), signing_name, region, method, path_and_query,
                               received, signed_names, body, amz_date)
         if expected is None or not hmac.compare_digest(expected.encode(), parts["Signature"].encode()):

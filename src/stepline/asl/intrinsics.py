@@ -29,6 +29,7 @@ from typing import Any, Callable, NamedTuple
 from stepline.asl.errors import INTRINSIC_FAILURE, StatesError
 from stepline.asl.java_random import JavaRandom
 from stepline.asl.jsonpath import PathSyntaxError, compile_getter
+from stepline.asl.values import NotJson, parse_json
 
 __all__ = ["IntrinsicSyntaxError", "compile_intrinsic", "is_intrinsic"]
 
@@ -339,13 +340,9 @@ def _string_to_json(args: list) -> JSON:
     if not text.strip():
         return None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except ValueError as exc:
+        return parse_json(text)
+    except NotJson as exc:
         raise _fail("States.StringToJson", f"the string is not valid JSON ({exc})") from None
-
-
-def _reject_constant(word: str) -> JSON:
-    raise ValueError(f"{word} is not JSON")
 
 
 def _array_partition(args: list) -> list:

@@ -35,6 +35,7 @@ from jsonata.signature import Signature as _JSignature
 from jsonata.utils import Utils as _Utils
 
 from .java_random import JavaRandom
+from .values import NotJson, parse_json
 
 JSON = Any
 
@@ -434,13 +435,9 @@ def _parse(text: JSON = None) -> JSON:
     if not isinstance(text, str):
         _fail("The argument of $parse must be a string")
     try:
-        return to_jsonata(json.loads(text, parse_constant=_not_json_constant))
-    except ValueError:
+        return to_jsonata(parse_json(text))
+    except NotJson:
         _fail("The argument of $parse is not valid JSON")
-
-
-def _not_json_constant(name: str) -> JSON:
-    raise ValueError(f"{name} is not JSON")  # Python's json reads NaN and Infinity; JSON has neither
 
 
 def _millis() -> JSON:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from . import errors
 from .diagnostics import DUPLICATE_STATE_NAME, ERROR, INVALID_JSON_DESCRIPTION, MISSING_DESCRIPTION, Diagnostic, at
-from .values import JSON
+from .values import JSON, NotJson, parse_json
 
 def load_definition(definition: JSON | str | bytes) -> JSON:
     """Accept a dict or JSON text; raise DefinitionError for input that is not JSON."""
@@ -35,10 +35,8 @@ def load(definition: Any) -> tuple[JSON, list[Diagnostic]]:
             return None, [Diagnostic(ERROR, MISSING_DESCRIPTION, "The definition is empty")]
         duplicates: list[tuple[dict, str]] = []
         try:
-            data = json.loads(definition, object_pairs_hook=_recording(duplicates), parse_constant=_no_constant)
-        except RecursionError:
-            return None, [Diagnostic(ERROR, INVALID_JSON_DESCRIPTION, "The definition is nested too deeply to be read")]
-        except ValueError as e:
+            data = parse_json(definition, object_pairs_hook=_recording(duplicates))
+        except NotJson as e:
             return None, [Diagnostic(ERROR, INVALID_JSON_DESCRIPTION, f"The definition is not valid JSON: {e}")]
         if data is None:
             return None, [Diagnostic(ERROR, MISSING_DESCRIPTION, "The definition is null")]
@@ -61,10 +59,6 @@ def _recording(duplicates: list[tuple[dict, str]]) -> Callable[[list[tuple[str, 
             out[key] = value
         return out
     return hook
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
 
 
 def _duplicate_diagnostics(data: JSON, duplicates: list[tuple[dict, str]]) -> list[Diagnostic]:
@@ -118,11 +112,24 @@ def _not_json(data: Any) -> tuple[Diagnostic | None, bool]:
                     if not isinstance(k, str):
                         problem = f"the key {k!r} is not a string"
                         break
+                    if not k.isascii() and _lone_surrogate(k):
+                        problem = f"the key {k!r} holds a lone surrogate"
+                        break
                     stack.append((v, at(loc, k)))
         elif isinstance(node, float) and not math.isfinite(node):
             problem = f"{node} is not a number"
+        elif isinstance(node, str) and not node.isascii() and _lone_surrogate(node):
+            problem = f"the string {node!r} holds a lone surrogate"
         elif node is not None and not isinstance(node, (str, int, float)):
             problem = f"a {type(node).__name__} is not a JSON value"
         if problem:
             return Diagnostic(ERROR, INVALID_JSON_DESCRIPTION, f"The definition is not JSON: {problem}", loc or "/"), plain
     return None, plain
+
+
+def _lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

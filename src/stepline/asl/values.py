@@ -1,13 +1,22 @@
 """JSON values as stepline holds them: plain ``dict``/``list``/``str``/``int``/``float``/
 ``bool``/``None``, never mutated once made (share structure, copy only what you change).
+
+Every JSON text and every value that comes from outside (a request, a task's result, a
+callback, a mock) enters through :func:`parse_json` or :func:`checked_copy`, which refuse
+what stepline could not write back out (:class:`NotJson`): ``NaN`` and ``Infinity`` (Python's
+reader takes them, JSON has neither), numbers out of a double's range (``1e400``), lone UTF-16
+surrogates (``"\\ud800"``: valid JSON syntax, but no UTF-8 text can hold it), and nesting
+deeper than :data:`MAX_DEPTH`. Inside, values are trusted.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from itertools import accumulate
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from json.scanner import c_make_scanner  # type: ignore[attr-defined]
-from typing import Any
+from typing import Any, Callable
 
 JSON = Any
 
@@ -32,21 +41,102 @@ def dumps(value: JSON) -> str:
 
 
 def loads(text: str) -> JSON:
+    """Read JSON text that stepline wrote itself (a stored snapshot, event or output)."""
     return json.loads(text)
 
 
 _scan = c_make_scanner(json.JSONDecoder()) if c_make_scanner is not None else None
 
 
-def copy_via_json(value: JSON) -> tuple[JSON, int]:
-    """Round-trip a value through JSON text, as it would travel over the wire: a private
-    copy made only of JSON types (tuples become lists), and its size. Raises TypeError or
-    ValueError for what JSON cannot hold."""
-    text = _compact(value)
-    size = len(text) if text.isascii() else _utf8_size(text)
+#: how deeply arrays and objects may nest in a value that enters. AWS documents no limit; the
+#: JSON reader of its Java runtime (Jackson) refuses more than 1,000 levels by default. stepline
+#: takes half that, so that every recursive walk of a value (the C encoder and decoder, JSONPath,
+#: JSONata, the snapshot around it) has room under Python's default recursion limit.
+MAX_DEPTH = 500
+
+
+class NotJson(ValueError):
+    """Text or a value that stepline does not take as JSON (the message says why)."""
+
+
+def _constant(word: str) -> JSON:
+    raise NotJson(f"{word} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value - value != 0.0:  # inf - inf is nan
+        raise NotJson(f"the number {text} is out of range")
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=_constant)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def parse_json(text: str | bytes, *, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None) -> JSON:
+    """JSON text from outside as a value; raises :class:`NotJson` (a ValueError) for text that
+    is not JSON or holds what stepline refuses (see the module's docstring)."""
+    if not isinstance(text, str):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise NotJson(f"the text is not UTF-8 ({e.reason} at byte {e.start})") from None
+    elif not text.isascii():
+        _encodable(text)
+    _shallow(text)
+    decoder = _DECODER if object_pairs_hook is None else json.JSONDecoder(
+        parse_float=_finite, parse_constant=_constant, object_pairs_hook=object_pairs_hook)
+    try:
+        value = decoder.decode(text)
+    except RecursionError:  # (the depth was checked: only a caller deep in its own stack gets here)
+        raise NotJson(f"the value is nested too deeply (more than {MAX_DEPTH} levels)") from None
+    except NotJson:
+        raise
+    except ValueError as e:
+        raise NotJson(str(e)) from None
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):  # a pair is a character; a lone half is not
+        _encodable(dumps(value))
+    return value
+
+
+def checked_copy(value: JSON) -> tuple[JSON, int]:
+    """A value made by code outside stepline's own (a Python function's result, an SDK's
+    answer), as :func:`copy_via_json` copies it, refused (:class:`NotJson`) where
+    :func:`parse_json` would refuse its text, or when it holds what JSON cannot (a set, a date)."""
+    try:
+        text = _compact(value)
+    except RecursionError:
+        raise NotJson(f"the value is nested too deeply (more than {MAX_DEPTH} levels)") from None
+    except (TypeError, ValueError) as e:
+        raise NotJson(str(e)) from None
+    size = len(text) if text.isascii() else len(_encodable(text))
+    _shallow(text)
     if _scan is not None:
         return _scan(text, 0)[0], size
     return json.loads(text), size  # pragma: no cover
+
+
+def _encodable(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise NotJson(f"the text holds a lone surrogate (U+{ord(text[e.start]):04X}), which no UTF-8 text "
+                      "can hold") from None
+
+
+def _shallow(text: str) -> None:
+    """Refuse JSON text nested deeper than MAX_DEPTH (counted outside strings); cheap when the
+    text has fewer brackets than that in all."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    outside = _STRINGS.sub("", text) if '"' in text else text
+    deepest = max(accumulate(map(_STEP.__getitem__, _BRACKETS.findall(outside))), default=0)
+    if deepest > MAX_DEPTH:
+        raise NotJson(f"the value is nested too deeply (more than {MAX_DEPTH} levels)")
 
 
 def size_in_bytes(value: JSON) -> int:

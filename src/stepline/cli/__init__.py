@@ -79,6 +79,9 @@ def _arguments() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, default=8083, help="port to listen on (default 8083)")
     server.add_argument("--db", default="stepline.db",
                         help="postgresql://... or a SQLite file (default stepline.db in the working directory)")
+    server.add_argument("--max-connections", type=int, default=1000, metavar="N",
+                        help="connections served at once; past them a client is answered ServiceUnavailable "
+                             "(default 1000)")
     _engine_options(server)
     server.add_argument("--mock-config", default=os.environ.get("SFN_MOCK_CONFIG"), metavar="FILE",
                         help="a Step Functions Local mock configuration: StartExecution with "
@@ -99,8 +102,24 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lease-seconds", type=float, default=30.0,
                    help="how long an engine holds an execution between renewals (default 30)")
     p.add_argument("--task-workers", type=int, default=32, help="tasks run at once by this process (default 32)")
+    p.add_argument("--memory-budget", type=_bytes, default=None, metavar="BYTES",
+                   help="what the executions held by this engine may cost in memory (e.g. 512M; default 256M): "
+                        "past it, executions that only wait are kept in the database until they are due")
     p.add_argument("--retention-days", type=float, default=90.0,
                    help="delete closed executions after this many days (default 90, as AWS; 0: keep them)")
+
+
+def _bytes(text: str) -> int:
+    """``512M``, ``2G``, ``65536``: a size in bytes (K, M and G are powers of 1024)."""
+    scale = {"K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}.get(text[-1:].upper(), 1)
+    number = text[:-1] if scale > 1 else text
+    try:
+        value = int(float(number) * scale)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size in bytes: {text!r} (e.g. 512M)") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"not a size in bytes: {text!r} (it must be positive)")
+    return value
 
 
 def _read_bytes(spec: str, what: str) -> bytes:
@@ -217,8 +236,9 @@ def _engine_and_service(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     except SecretsError as e:
         raise UsageError(str(e)) from None
     integrations = Integrations(_functions(args.functions))
+    budget = {} if args.memory_budget is None else {"memory_budget": args.memory_budget}
     engine = Engine(store, integrations, lease_seconds=args.lease_seconds, task_workers=args.task_workers,
-                    retention_seconds=_retention(args))
+                    retention_seconds=_retention(args), **budget)
     service = Service(store, engine, integrations, region=config.region(), account=config.account(),
                       secrets=secrets)
     return store, engine, service
@@ -242,9 +262,8 @@ def _server(args: argparse.Namespace) -> int:
     """The API on one port and an engine, until SIGTERM/SIGINT."""
     import ipaddress
 
-    import uvicorn
-
     from ..api.app import create_app
+    from ..api.server import Limits, server
 
     credentials = os.environ.get("STEPLINE_CREDENTIALS")
     verifier = None
@@ -264,37 +283,12 @@ def _server(args: argparse.Namespace) -> int:
     engine.run_in_thread()
     print(f"stepline server on http://{args.host}:{args.port} (database {args.db})", file=sys.stderr, flush=True)
     try:
-        _uvicorn_server()(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False,
-                               lifespan="off")).run()
+        server(app, args.host, args.port, limits=Limits(max_connections=args.max_connections)).run()
     finally:
         engine.shutdown()
         service.close()
         store.close()
     return EXIT_OK
-
-
-def _uvicorn_server() -> Any:
-    import contextlib
-    import signal
-
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        """uvicorn's server, but SIGTERM/SIGINT only end the serving: the caller then shuts the
-        engine down (uvicorn would re-raise the signal and kill the process before that)."""
-
-        @contextlib.contextmanager
-        def capture_signals(self) -> Any:
-            def stop(signum: int, frame: Any) -> None:
-                self.should_exit = True
-            previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
-            try:
-                yield
-            finally:
-                for s, handler in previous.items():
-                    signal.signal(s, handler)
-
-    return Server
 
 
 def _serve_mocks(service: Any, integrations: Integrations, path: str) -> None:

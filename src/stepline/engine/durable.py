@@ -31,8 +31,10 @@ from typing import Any, Callable
 
 from .. import ids
 from ..asl import errors, parser
+from ..interpreter import events as ev
+from ..interpreter.frames import FAILED
 from ..asl.model import StateMachine
-from ..asl.values import dumps, loads
+from ..asl.values import NotJson, dumps, loads, parse_json
 from ..integrations import Integrations, TaskFailure, task_context
 from ..interpreter import Execution, Interpreter
 from ..interpreter.core import HISTORY_LIMIT
@@ -41,7 +43,10 @@ from ..interpreter import snapshot as snapshots
 from ..interpreter.events import RawJson
 from ..interpreter.frames import FINISHED, RUNNING, ChildLog, Frame, Sleep, Spawn, TaskCall, map_run_path
 from ..interpreter.fanout import map_run
-from ..store import ActivityTask, EventRecord, ExecutionExists, ExecutionRecord, Resource, Signal, Store, Write
+from ..store import (
+    ActivityTask, EventRecord, ExecutionExists, ExecutionRecord, Resource, Signal, SignalKind, Store, StoreError,
+    StoreRefusedValue, Write, writable,
+)
 
 logger = logging.getLogger("stepline.engine")
 
@@ -51,6 +56,8 @@ RETENTION_EVERY_S = 600.0
 #: is run and committed in slices, each start committed with its first transitions (a start
 #: left for a later turn would be committed twice: once started, once advanced)
 INBOX_BATCH = 1000
+MEMORY_BUDGET = 256 * 1024 * 1024  # bytes the executions an engine holds may cost (see Engine)
+STALLED_S = 60.0  # a loop that has not gone round for this long is not alive (see Engine.alive)
 
 
 class ExecutionAlreadyExists(ExecutionExists):
@@ -95,7 +102,7 @@ class Live:
 
     __slots__ = ("execution", "record", "committed", "new", "inflight", "ready", "timers", "waiters", "deferred",
                  "memo", "callbacks", "signals_seen", "signals_done", "activity_out", "activity_done", "map_runs",
-                 "children", "early")
+                 "children", "early", "tokens_out", "tokens_done", "cost", "evict", "poisoned", "child_logs")
 
     def __init__(self, execution: Execution, record: ExecutionRecord, committed: int, new: bool) -> None:
         self.execution = execution
@@ -116,6 +123,15 @@ class Live:
         self.map_runs: dict[str, str] = {}         # Map Run ARN -> its description as last written
         self.children = False                      # it started nested executions (states:startExecution)
         self.early: dict[str, tuple[str, str, dict]] = {}  # token -> an answer that came before the request
+        self.tokens_out: list[str] = []            # task tokens to record as handed out with the next commit
+        self.tokens_done: list[str] = []           # and those no longer waited for
+        self.cost = 0                              # what holding it costs in memory, in bytes (an estimate)
+        self.evict = False                         # its next commit gives it back to the store (see _write)
+        self.poisoned = False                      # it failed on an exception (see Engine._poison)
+        self.child_logs: list[ChildLog] = []       # Distributed Map children written with the next commit
+
+
+_UNREAD = object()  # (Engine._adopt: the input is still to be read from the record)
 
 
 class Engine:
@@ -126,9 +142,12 @@ class Engine:
                  lease_seconds: float = 30.0, claim_batch: int = 256, max_held: int = 20_000,
                  task_workers: int = 32, history_limit: int = HISTORY_LIMIT, poll_interval: float = 1.0,
                  clock: Callable[[], float] = time.time, interpreter: Interpreter | None = None,
-                 retention_seconds: float | None = RETENTION_S) -> None:
+                 retention_seconds: float | None = RETENTION_S, memory_budget: int = MEMORY_BUDGET) -> None:
         """``retention_seconds``: closed executions older than this are deleted, history and
-        all (None: kept for ever)."""
+        all (None: kept for ever). ``memory_budget``: the bytes the executions held here may
+        cost; past it, an execution that only waits (a timer, a callback, an activity worker)
+        is given back to the store when its transition commits, and claimed again when it is
+        due or signalled."""
         self.store = store
         self.integrations = integrations or Integrations()
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{ids.new_uuid()[:8]}"
@@ -139,6 +158,11 @@ class Engine:
         self.poll_interval = poll_interval
         self.clock = clock
         self.interpreter = interpreter or Interpreter()
+        self.memory_budget = memory_budget
+        self._held_bytes = 0               # the cost of the executions held (see Live.cost)
+        self.evicted = 0                   # executions given back to the store to keep to the budget
+        self._stale_timers = 0             # timers in the heap of executions let go (see _fire_timers)
+        self.last_turn = time.monotonic()  # when the loop last went round (see alive)
         self.live: dict[str, Live] = {}
         self._names: dict[tuple[str, str], Live] = {}  # (state machine ARN, name) -> held execution
         self._ready: deque = deque()       # (live, frame)
@@ -252,36 +276,54 @@ class Engine:
 
     # ------------------------------------------------------------------ the loop
 
+    @property
+    def alive(self) -> bool:
+        """Whether the loop runs and has gone round lately (a health check's answer)."""
+        thread = self._thread
+        return self._running and thread is not None and thread.is_alive() \
+            and time.monotonic() - self.last_turn < STALLED_S
+
     def _loop(self) -> None:
+        """The engine's turns, until shutdown. Nothing one execution does can end it: a fault
+        inside an execution's step, render or commit fails that execution alone (see
+        :meth:`_poison`); a fault of the engine itself is logged, and the loop goes on."""
         try:
             while True:
-                now = self.clock()
-                if not self._drain_inbox(now):
-                    break
-                self._drain_completions()
-                if now >= self._next_signals:
-                    self._take_signals(now)
-                self._fire_timers()
-                self._advance_ready()
-                if self._dirty:
-                    self._commit()
-                now = self.clock()
-                if now >= self._next_renew:
-                    self._renew(now)
-                if now >= self._next_retention:
-                    self._retain(now)
-                if self._ready or self._dirty or not self._inbox.empty() or not self._completions.empty():
-                    continue
-                self._sleep(now)
-        except Exception:  # pragma: no cover - a bug: log it loudly, stop holding leases
-            logger.exception("the engine loop crashed")
-            raise
+                self.last_turn = time.monotonic()
+                try:
+                    if not self._turn():
+                        break
+                except Exception:  # noqa: BLE001 - a bug of the engine's own: say so, and go on
+                    logger.exception("the engine's turn failed; going on")
+                    time.sleep(0.05)  # a fault that repeats at every turn must not spin the CPU
         finally:
             self._running = False
             self._claim_wakeup.set()
             if self._claimer is not None:
                 self._claimer.join(10)
             self._final_commit()
+
+    def _turn(self) -> bool:
+        """One turn of the loop: take requests, results, signals and due timers, advance what
+        is ready, commit; False once shut down."""
+        now = self.clock()
+        if not self._drain_inbox(now):
+            return False
+        self._drain_completions()
+        if now >= self._next_signals:
+            self._take_signals(now)
+        self._fire_timers()
+        self._advance_ready()
+        if self._dirty:
+            self._commit()
+        now = self.clock()
+        if now >= self._next_renew:
+            self._renew(now)
+        if now >= self._next_retention:
+            self._retain(now)
+        if not (self._ready or self._dirty or not self._inbox.empty() or not self._completions.empty()):
+            self._sleep(now)
+        return True
 
     def _sleep(self, now: float) -> None:
         until = min(self._next_renew, self._next_signals)
@@ -310,8 +352,10 @@ class Engine:
                         if record.arn not in self.live:  # (ours already: the claim renewed our lease)
                             self._resume(record)
             except Exception as e:  # the caller gets the error, the engine goes on
-                if not future.done():
+                if future is not None and not future.done():
                     future.set_exception(e)
+                elif future is None:
+                    logger.exception("taking up claimed executions failed")
         return True
 
     # ------------------------------------------------------------------ starting and stopping
@@ -345,6 +389,8 @@ class Engine:
         digest, machine = self._machine(a["definition"])
         record = new_record(digest=digest, now=now, **a)
         live = self._adopt(machine, record, None, new=True)
+        if live is None:
+            raise ExecutionDoesNotExist(f"Execution could not be started: '{record.arn}'")  # (see _adopt)
         live.waiters.append(future)
 
     def _stop(self, arn: str, error: str | None, cause: str | None, *, future: concurrent.futures.Future,
@@ -376,16 +422,29 @@ class Engine:
         definition = self.store.get_definition(claimed.definition_hash)
         if definition is None:
             raise ExecutionNotRedrivable("Execution's definition is missing.")
-        _, machine = self._machine(definition)
-        live = self._adopt(machine, claimed, json.loads(claimed.snapshot or "null"), new=False, redrive=True)
+        try:
+            _, machine = self._machine(definition)
+            snapshot = json.loads(claimed.snapshot or "null")
+        except Exception as e:  # noqa: BLE001 - what was stored cannot be read back: it stays as it was
+            self._give_back([claimed])
+            raise ExecutionNotRedrivable(f"Execution's stored state cannot be read: {type(e).__name__}") from e
+        live = self._adopt(machine, claimed, snapshot, new=False, redrive=True)
+        if live is None:
+            raise ExecutionNotRedrivable("Execution's input cannot be read.")
         live.waiters.append(future)
 
     # ------------------------------------------------------------------ holding executions
 
     def _adopt(self, machine: StateMachine, record: ExecutionRecord, snapshot: dict | None, *,
-               new: bool, redrive: bool = False) -> Live:
-        """Hold an execution: new, restored from its row and snapshot, or redriven."""
-        value = loads(record.input)
+               new: bool, redrive: bool = False, value: Any = _UNREAD) -> Live | None:
+        """Hold an execution: new, restored from its row and snapshot, or redriven (``value``:
+        its input, when the caller has read it). None if it cannot be: it failed instead."""
+        try:
+            if value is _UNREAD:
+                value = loads(record.input)
+        except Exception as e:  # noqa: BLE001 - a stored input that cannot be read
+            self._fail_stored(record, f"its input cannot be read: {type(e).__name__}: {e}")
+            return None
         ex = Execution(machine, arn=record.arn, name=record.name, input=value, input_text=record.input,
                        role_arn=record.role_arn, state_machine_arn=record.state_machine_arn,
                        state_machine_name=record.state_machine_name, start_time=record.start_time,
@@ -396,6 +455,22 @@ class Engine:
         live = Live(ex, record, record.event_count, new)
         self.live[record.arn] = live
         self._names[(record.state_machine_arn, record.name)] = live
+        self._dirty[record.arn] = live
+        try:
+            self._begin(live, machine, snapshot, redrive)
+        except Exception as e:  # noqa: BLE001 - a bug, or a stored state that does not fit: it fails alone
+            if redrive:  # (nothing of the redrive was recorded: the execution stays as it ended)
+                self._release(live)
+                self._dirty.pop(record.arn, None)
+                self._give_back([record])
+                raise ExecutionNotRedrivable(f"Execution's stored state cannot be redriven: {type(e).__name__}") \
+                    from e
+            self._poison(live, e, "start the execution" if new else "resume the execution from its stored state")
+        return live
+
+    def _begin(self, live: Live, machine: StateMachine, snapshot: dict | None, redrive: bool) -> None:
+        """Set a newly held execution going: its first frame, or what its snapshot says."""
+        ex, record = live.execution, live.record
         now = self.clock()
         if redrive:
             snapshots.load(ex, snapshot, record.event_count)  # type: ignore[arg-type]
@@ -418,8 +493,6 @@ class Engine:
                 self._timer(due, "wake", live, frame)
             for call in restored.tasks:  # a result that was not committed: call again
                 self._dispatch(live, call, now, restored=True)
-        self._dirty[record.arn] = live
-        return live
 
     def _push(self, live: Live, frame: Frame) -> None:
         live.ready += 1
@@ -431,6 +504,9 @@ class Engine:
 
     def _release(self, live: Live) -> None:
         r = live.record
+        self._held_bytes -= live.cost
+        live.cost = 0
+        self._stale_timers += len(live.timers)
         if self.live.get(r.arn) is live:
             del self.live[r.arn]
         key = (r.state_machine_arn, r.name)
@@ -451,15 +527,16 @@ class Engine:
             ex = live.execution
             if ex.status != RUNNING or not self._holds(live):
                 continue
-            room = self.history_limit - len(ex.events)
-            if room < HISTORY_STEP:  # near the limit: a few transitions at a time, to fail at it (see _write)
-                if room <= 0:
-                    self._dirty[live.record.arn] = live
-                    continue
-                self._handle(live, interp.advance(frame, self.clock(), max(1, room // 8)))
-            else:
-                self._handle(live, interp.advance(frame, self.clock()))
             self._dirty[live.record.arn] = live
+            room = self.history_limit - len(ex.events)
+            try:
+                if room < HISTORY_STEP:  # near the limit: a few transitions at a time, to fail at it (see _write)
+                    if room > 0:
+                        self._handle(live, interp.advance(frame, self.clock(), max(1, room // 8)))
+                else:
+                    self._handle(live, interp.advance(frame, self.clock()))
+            except Exception as e:  # noqa: BLE001 - see _poison
+                self._poison(live, e, "advance the execution")
             if time.monotonic() > deadline:
                 break
 
@@ -493,6 +570,8 @@ class Engine:
             if call.token is None:
                 call.token = ids.new_token(live.record.arn)
             live.callbacks[call.token] = call
+            if not restored and (activity or call.resource.pattern == "waitForTaskToken"):
+                live.tokens_out.append(call.token)  # open from the commit that schedules it (SendTask*)
             if call.waiting_since is not None:  # restored: out already, waiting for an answer
                 self._heartbeat_timer(live, call)
                 return
@@ -537,8 +616,11 @@ class Engine:
         early = live.early.pop(call.token, None)
         if early is not None:  # an answer kept for it is moot now
             live.signals_done.append(early[0])
-        if live.callbacks.pop(call.token, None) is not None and call.resource.kind == "activity":
-            live.activity_done.append(call.token)
+        if live.callbacks.pop(call.token, None) is not None:
+            if call.resource.kind == "activity":
+                live.activity_done.append(call.token)
+            if live.execution.status == RUNNING:  # (an execution that ends closes all its tokens)
+                live.tokens_done.append(call.token)
 
     def _run_task(self, live: Live, call: TaskCall) -> None:
         try:
@@ -552,7 +634,6 @@ class Engine:
         self._wakeup.set()
 
     def _drain_completions(self) -> None:
-        interp = self.interpreter
         while True:
             try:
                 live, call, ok, value = self._completions.get_nowait()
@@ -561,22 +642,28 @@ class Engine:
             live.inflight -= 1
             if not self._holds(live):
                 continue  # released or lost meanwhile: the result is not ours to apply
-            now = self.clock()
-            if ok and call.token is not None:  # a callback: the request went out, the answer will come
-                if call.frame.task is call and live.execution.status == RUNNING:
-                    interp.tasks.submitted(call, value[0], now)
-                    call.waiting_since = now
-                    self._heartbeat_timer(live, call)
-                    self._apply_early(live, call, now)
-                    self._dirty[live.record.arn] = live
-                continue
-            if ok:
-                request = interp.task_succeeded(call, value[0], now, size=value[1])
-            else:
-                self._callback_over(live, call)
-                request = interp.task_failed(call, value.error, value.cause, now)
-            self._handle(live, request)
             self._dirty[live.record.arn] = live
+            try:
+                self._complete(live, call, ok, value)
+            except Exception as e:  # noqa: BLE001 - see _poison
+                self._poison(live, e, "take the result of a task")
+
+    def _complete(self, live: Live, call: TaskCall, ok: bool, value: Any) -> None:
+        interp = self.interpreter
+        now = self.clock()
+        if ok and call.token is not None:  # a callback: the request went out, the answer will come
+            if call.frame.task is call and live.execution.status == RUNNING:
+                interp.tasks.submitted(call, value[0], now)
+                call.waiting_since = now
+                self._heartbeat_timer(live, call)
+                self._apply_early(live, call, now)
+            return
+        if ok:
+            request = interp.task_succeeded(call, value[0], now, size=value[1])
+        else:
+            self._callback_over(live, call)
+            request = interp.task_failed(call, value.error, value.cause, now)
+        self._handle(live, request)
 
     def _timer(self, due: float, kind: str, live: Live, target: Any) -> None:
         self._seq += 1
@@ -584,28 +671,39 @@ class Engine:
         heapq.heappush(self._timers, (due, self._seq, kind, live, target))
 
     def _fire_timers(self) -> None:
-        interp = self.interpreter
+        if self._stale_timers > 256 and 2 * self._stale_timers > len(self._timers):
+            # most timers are of executions let go: drop them, and what they hold, at once
+            self._timers = [t for t in self._timers if self._holds(t[3])]
+            heapq.heapify(self._timers)
+            self._stale_timers = 0
         timers = self._timers
         while timers and timers[0][0] <= self.clock():
             _, seq, kind, live, target = heapq.heappop(timers)
             live.timers.pop(seq, None)
             if not self._holds(live) or live.execution.status != RUNNING:
                 continue
-            now = self.clock()
-            if kind == "wake":
-                self._handle(live, interp.timer_fired(target, now))
-            elif kind == "task-timeout":
-                self._callback_over(live, target)
-                self._handle(live, interp.task_timed_out(target, now))
-            elif kind == "heartbeat":
-                call, since = target
-                if call.waiting_since != since or call.frame.task is not call:
-                    continue  # a heartbeat came meanwhile (a later timer is armed), or the task ended
-                self._callback_over(live, call)
-                self._handle(live, interp.task_timed_out(call, now, heartbeat=True))
-            elif kind == "execution-timeout":
-                interp.time_out(live.execution, now)
             self._dirty[live.record.arn] = live
+            try:
+                self._fire(live, kind, target)
+            except Exception as e:  # noqa: BLE001 - see _poison
+                self._poison(live, e, "act on a timer")
+
+    def _fire(self, live: Live, kind: str, target: Any) -> None:
+        interp = self.interpreter
+        now = self.clock()
+        if kind == "wake":
+            self._handle(live, interp.timer_fired(target, now))
+        elif kind == "task-timeout":
+            self._callback_over(live, target)
+            self._handle(live, interp.task_timed_out(target, now))
+        elif kind == "heartbeat":
+            call, since = target
+            if call.waiting_since != since or call.frame.task is not call:
+                return  # a heartbeat came meanwhile (a later timer is armed), or the task ended
+            self._callback_over(live, call)
+            self._handle(live, interp.task_timed_out(call, now, heartbeat=True))
+        elif kind == "execution-timeout":
+            interp.time_out(live.execution, now)
 
     def _retain(self, now: float) -> None:
         """Delete a batch of the closed executions past retention (every engine may: the
@@ -639,23 +737,30 @@ class Engine:
             if live is None or signal.id in live.signals_seen or live.new:
                 continue
             live.signals_seen.add(signal.id)
+            self._dirty[live.record.arn] = live
             if live.execution.status == RUNNING:
                 try:
                     body = json.loads(signal.body)
-                    if self._early(live, signal.id, signal.kind, body):
-                        continue  # kept until its task's request is out (see _early)
-                    self._apply_signal(live, signal.kind, body, self.clock())
-                except (ValueError, KeyError, TypeError) as e:  # a malformed signal: dropped
-                    logger.error("signal %s for %s ignored: %s", signal.kind, signal.execution_arn, e)
+                except ValueError:
+                    body = None
+                if type(body) is not dict:  # not written by stepline: nothing to apply
+                    logger.error("signal %s for %s ignored: its body is not a JSON object", signal.kind,
+                                 signal.execution_arn)
+                else:
+                    try:
+                        if self._early(live, signal.id, signal.kind, body):
+                            continue  # kept until its task's request is out (see _early)
+                        self._apply_signal(live, signal.kind, body, self.clock())
+                    except Exception as e:  # noqa: BLE001 - see _poison
+                        self._poison(live, e, f"apply a {signal.kind} signal")
             live.signals_done.append(signal.id)
-            self._dirty[live.record.arn] = live
 
     def _early(self, live: Live, signal_id: str, kind: str, body: dict) -> bool:
         """An answer that came before its task's request was out (the child of a ``.sync``
         task that ended at once, a callback answered from inside the function that got the
         token): it waits for the request's result, so the history says TaskSubmitted first.
         It stays in the store until applied."""
-        if kind not in ("task-success", "task-failure"):
+        if kind != SignalKind.TASK_SUCCESS and kind != SignalKind.TASK_FAILURE:
             return False
         call = live.callbacks.get(body.get("token", ""))
         if call is None or call.waiting_since is not None or call.resource.kind == "activity" \
@@ -673,32 +778,38 @@ class Engine:
 
     def _apply_signal(self, live: Live, kind: str, body: dict, now: float) -> None:
         interp = self.interpreter
-        if kind == "stop":
+        if kind == SignalKind.STOP:
             interp.stop(live.execution, body.get("error"), body.get("cause"), now)
             return
-        if kind == "map-run-update":
-            group = (live.execution.map_run_groups or {}).get(body["mapRunArn"])
+        if kind == SignalKind.MAP_RUN_UPDATE:
+            group = (live.execution.map_run_groups or {}).get(body.get("mapRunArn", ""))
             if group is not None:
                 self._handle(live, interp.fanout.update_map_run(
                     group, now, max_concurrency=body.get("maxConcurrency"),
                     tolerated_percentage=body.get("toleratedFailurePercentage"),
                     tolerated_count=body.get("toleratedFailureCount")))
             return
-        call = live.callbacks.get(body["token"])
+        call = live.callbacks.get(body.get("token", ""))
         if call is None or call.frame.task is not call:
             return  # the task ended meanwhile (timed out, stopped): the answer comes too late
-        if kind == "activity-started":
+        if kind == SignalKind.ACTIVITY_STARTED:
             interp.tasks.started(call, body.get("worker"), now)
             call.waiting_since = now
             self._heartbeat_timer(live, call)
-        elif kind == "task-heartbeat":
+        elif kind == SignalKind.TASK_HEARTBEAT:
             if call.waiting_since is not None:
                 call.waiting_since = now
                 self._heartbeat_timer(live, call)
-        elif kind == "task-success":
+        elif kind == SignalKind.TASK_SUCCESS:
             self._callback_over(live, call)
-            self._handle(live, interp.task_succeeded(call, loads(body["output"]), now))
-        elif kind == "task-failure":
+            try:
+                output = parse_json(body.get("output", ""))
+            except NotJson as e:  # (an answer the API took before it checked them all)
+                self._handle(live, interp.task_failed(call, errors.RUNTIME, f"The result of the task cannot be "
+                                                                            f"used: {e}", now))
+                return
+            self._handle(live, interp.task_succeeded(call, output, now))
+        elif kind == SignalKind.TASK_FAILURE:
             self._callback_over(live, call)
             self._handle(live, interp.task_failed(call, body.get("error"), body.get("cause"), now))
 
@@ -706,26 +817,36 @@ class Engine:
 
     def _commit(self) -> None:
         now = self.clock()
-        writes = []
         lives = list(self._dirty.values())
         self._dirty.clear()
+        writes = []
         for live in lives:
-            writes.append(self._write(live, now))
+            try:
+                writes.append(self._write(live, now))
+            except Exception as e:  # noqa: BLE001 - it cannot be rendered: it fails alone (see _poison)
+                self._poison(live, e, "record its transition")
+                writes.append(self._poisoned_write(live, now))
+        self._store(lives, writes)
+
+    def _store(self, lives: list[Live], writes: list[Write]) -> None:
+        """Commit the writes of ``lives`` in one transaction. A value the database refuses
+        belongs to one execution: the others commit, each alone, and that one fails."""
         try:
             result = self.store.commit(writes)
+        except StoreRefusedValue as e:
+            if len(lives) > 1:
+                for live, write in zip(lives, writes):
+                    self._store([live], [write])
+                return
+            live = lives[0]
+            if not live.poisoned:  # (a poisoned write holds nothing but what was stored before)
+                self._poison(live, e, "store its transition")
+                self._store(lives, [self._poisoned_write(live, self.clock())])
+                return
+            self._forget(lives, e)
+            return
         except Exception as e:
-            # nothing was written: tell the waiting callers and forget these executions; their
-            # committed state is intact, and those already stored are taken up again from it
-            logger.error("commit of %d executions failed: %s", len(lives), e)
-            for live in lives:
-                for future in live.waiters:
-                    if not future.done():
-                        future.set_exception(e)
-                live.waiters.clear()
-                self._release(live)
-            with self._orphans_lock:
-                self._orphans.update(live.record.arn for live in lives if not live.new)
-            self._claim_wakeup.set()
+            self._forget(lives, e)
             return
         refused = set(result.lost) | set(result.exists)
         for live in lives:
@@ -733,22 +854,138 @@ class Engine:
             if arn in refused:
                 self._refused(live, arn in result.exists)
                 continue
-            live.committed = len(live.execution.events)
-            live.new = False
-            live.signals_done.clear()
-            live.activity_out.clear()
-            live.activity_done.clear()
-            if live.deferred:  # their scheduling is committed: these tasks may run now
-                if self._running and live.execution.status == RUNNING:
-                    for call in live.deferred:
-                        self._pool.submit(self._run_task, live, call)
-                live.deferred.clear()
+            self._committed(live)
+
+    def _forget(self, lives: list[Live], e: Exception) -> None:
+        """Nothing was written: tell the waiting callers and forget these executions; their
+        committed state is intact, and those already stored are taken up again from it."""
+        logger.error("commit of %d executions failed: %s", len(lives), e)
+        for live in lives:
             for future in live.waiters:
                 if not future.done():
-                    future.set_result(live.record)
+                    future.set_exception(e)
             live.waiters.clear()
-            if live.execution.status != RUNNING:
-                self._release(live)
+            self._release(live)
+        with self._orphans_lock:
+            self._orphans.update(live.record.arn for live in lives if not live.new)
+        self._claim_wakeup.set()
+
+    def _committed(self, live: Live) -> None:
+        """``live``'s write is committed: tell the callers, let its tasks go, and let it go
+        when it ended (or was given back to the store, see :meth:`_write`)."""
+        events = live.execution.events
+        done = len(events)
+        if done > live.committed:  # what is stored is not needed here any more: only its count
+            events[live.committed:done] = [None] * (done - live.committed)
+        live.committed = done
+        live.new = False
+        if live.child_logs:
+            for log in live.child_logs:
+                n = len(log)
+                log[log.committed:n] = [None] * (n - log.committed)
+                log.committed = n
+            live.child_logs = []
+            live.execution.ended_children = None
+        live.signals_done.clear()
+        live.activity_out.clear()
+        live.activity_done.clear()
+        live.tokens_out.clear()
+        live.tokens_done.clear()
+        if live.deferred:  # their scheduling is committed: these tasks may run now
+            if self._running and live.execution.status == RUNNING:
+                for call in live.deferred:
+                    self._pool.submit(self._run_task, live, call)
+            live.deferred.clear()
+        for future in live.waiters:
+            if not future.done():
+                future.set_result(live.record)
+        live.waiters.clear()
+        if live.execution.status != RUNNING or live.evict:
+            if live.evict:
+                self.evicted += 1
+            self._release(live)
+
+    # ------------------------------------------------------------------ failing an execution alone
+
+    def _poison(self, live: Live, e: BaseException, doing: str) -> None:
+        """An exception escaped while ``doing`` something for ``live``: a stepline bug, or a value
+        no check anticipated. That execution alone fails (States.Runtime, the cause saying why)
+        after what it has committed; what happened since did not. Logged once, with its ARN."""
+        if live.poisoned:
+            return
+        live.poisoned = True
+        ex, r = live.execution, live.record
+        cause = writable(f"stepline could not {doing}: {type(e).__name__}: {e}")
+        logger.error("execution %s failed: %s", r.arn, cause, exc_info=e)
+        now = self.clock()
+        # keep what is stored, and a new execution's start (its input was checked when it came)
+        keep = 1 if live.new and ex.events and ex.events[0] and ex.events[0][0] == ev.EXECUTION_STARTED \
+            else live.committed
+        events = ex.events[:keep]
+        events += [None] * (keep - len(events))
+        events.append((ev.EXECUTION_FAILED, keep, now, {"error": errors.RUNTIME, "cause": cause}))
+        ex.events = events
+        ex.status, ex.output, ex.error, ex.cause, ex.stop_time = FAILED, None, errors.RUNTIME, cause, now
+        self._dirty[r.arn] = live
+
+    def _poisoned_write(self, live: Live, now: float) -> Write:
+        """The write of a poisoned execution: FAILED after its stored events, with nothing of
+        what it held in memory but its failure (no redrive: it would fail the same way)."""
+        ex, r = live.execution, live.record
+        r.status, r.event_count = FAILED, len(ex.events)
+        r.output, r.error, r.cause, r.stop_time = None, ex.error, ex.cause, ex.stop_time
+        r.snapshot = r.wake_at = r.lease_owner = r.lease_until = None
+        records = _event_records(r.arn, ex.events, live.committed, _Texts())
+        for call in list(live.callbacks.values()):  # abandoned with the execution
+            self._callback_over(live, call)
+        try:
+            signals_out = self._family_signals(live, now)
+        except Exception:  # noqa: BLE001 - the failure matters more than telling the family
+            logger.exception("execution %s: could not tell its parent or children that it failed", r.arn)
+            signals_out = []
+        try:
+            runs = self._map_run_rows(live) if ex.map_run_groups else []
+        except Exception:  # noqa: BLE001 - as above
+            logger.exception("execution %s: could not record how its Map Runs ended", r.arn)
+            runs = []
+        return Write(r, new=live.new, events=records, owner=None if live.new else self.owner,
+                     signals_done=list(live.signals_done), activity_tasks_done=list(live.activity_done),
+                     signals_out=signals_out, resources=runs, children=self._aborted_children(live, now))
+
+    def _aborted_children(self, live: Live, now: float) -> list[Write]:
+        """A poisoned execution's stored Distributed Map children that had not ended as stored:
+        ABORTED, each after its own stored events (what they did since is not kept)."""
+        ex = live.execution
+        logs = [child.log for group in (ex.map_run_groups or {}).values() for child in group.active.values()]
+        logs += ex.ended_children or ()
+        writes = []
+        for log in logs:
+            if type(log) is not ChildLog or log.committed == 0 or log.committed == len(log) and log.status != RUNNING:
+                continue  # never stored, or stored as it ended
+            r = self._child_record(live, log, _Texts())
+            r.status, r.stop_time, r.event_count = "ABORTED", now, log.committed + 1
+            r.output = r.error = r.cause = None
+            writes.append(Write(r, events=[EventRecord(r.arn, log.committed + 1, ev.EXECUTION_ABORTED, 0, now,
+                                                       "{}")]))
+        return writes
+
+    def _fail_stored(self, record: ExecutionRecord, reason: str) -> None:
+        """A claimed execution that cannot be run from what is stored fails (States.Runtime)
+        after its last stored event, rather than be claimed again and again."""
+        cause = writable(f"stepline could not resume the execution: {reason}")
+        logger.error("execution %s failed: %s", record.arn, cause)
+        now = self.clock()
+        r = record
+        details = _details_text({"error": errors.RUNTIME, "cause": cause}, _Texts())
+        event = EventRecord(r.arn, r.event_count + 1, ev.EXECUTION_FAILED, r.event_count, now, details)
+        r.status, r.event_count, r.output, r.error, r.cause, r.stop_time = \
+            FAILED, r.event_count + 1, None, errors.RUNTIME, cause, now
+        r.snapshot = r.wake_at = r.lease_owner = r.lease_until = None
+        try:
+            signals_out = self._ended_signals(r, True, now)
+            self.store.commit([Write(r, events=[event], owner=self.owner, signals_out=signals_out)])
+        except Exception as e:  # noqa: BLE001 - its lease runs out, and it is tried again later
+            logger.error("could not record that %s failed: %s", r.arn, e)
 
     def _refused(self, live: Live, name_taken: bool) -> None:
         """A commit refused ``live``'s write: its name was taken (a new execution: the stored
@@ -786,6 +1023,7 @@ class Engine:
             r.snapshot = snapshots.dump_text(ex, memo=live.memo)
             r.wake_at = now if (live.inflight or live.ready) else min(live.timers.values(), default=None)
             r.lease_owner, r.lease_until = self.owner, now + self.lease_seconds
+            self._weigh(live)
         else:
             r.output = text(ex.output) if ex.output is not None or ex.status == "SUCCEEDED" else None
             r.error, r.cause, r.stop_time = ex.error, ex.cause, ex.stop_time
@@ -802,12 +1040,25 @@ class Engine:
                      signals_out=signals_out if ex.status != RUNNING else (),
                      children=self._child_writes(live, text) if ex.map_run_groups else ())
 
+    def _weigh(self, live: Live) -> None:
+        """Count what holding ``live`` costs; past the memory budget, an execution that only
+        waits is given back to the store with this write (its lease released, its wake time
+        set), to be claimed again when it is due or signalled."""
+        r = live.record
+        # its input as text and as values, and its working state as text and as frames (measured:
+        # about that much, for inputs from 1 KiB to 256 KiB), and what any held execution costs
+        cost = 2 * len(r.input) + 2 * len(r.snapshot or "") + 8192
+        self._held_bytes += cost - live.cost
+        live.cost = cost
+        if self._held_bytes > self.memory_budget and not (live.inflight or live.ready or live.early):
+            live.evict = True
+            r.lease_owner = r.lease_until = None
+
     def _child_writes(self, live: Live, text: _Texts) -> list[Write]:
         """The Distributed Map children whose history grew since the last commit: new rows, or
         their status and events (a child's row follows its parent's write; see Write)."""
         ex = live.execution
         logs = {id(log): log for log in ex.ended_children or ()}
-        ex.ended_children = None
         for group in (ex.map_run_groups or {}).values():
             for child in group.active.values():
                 log = child.log
@@ -818,35 +1069,45 @@ class Engine:
             start = log.committed
             if len(log) == start:
                 continue
-            r = log.record
-            if r is None:
-                r = log.record = ExecutionRecord(
-                    arn=log.arn, name=log.name, state_machine_arn=log.state_machine_arn,
-                    state_machine_name=log.state_machine_name, definition_hash=live.record.definition_hash,
-                    status=RUNNING, input=text(log.input) if start == 0 else "", role_arn=ex.role_arn,
-                    start_time=log.started, region=ex.region, account=ex.account, map_run_arn=log.map_run_arn)
+            r = self._child_record(live, log, text)
             r.status, r.event_count = log.status, len(log)
             r.redrive_count, r.redrive_time = log.redrives, log.redriven
             r.output = text(log.output) if log.status == "SUCCEEDED" else None
             r.error, r.cause, r.stop_time = log.error, log.cause, log.stopped
             events = _event_records(log.arn, log, start, text)
-            log.committed = len(log)
             writes.append(Write(r, new=start == 0, events=events))
+        live.child_logs = list(logs.values())  # their events count as stored once the commit is done
         return writes
 
+    def _child_record(self, live: Live, log: ChildLog, text: _Texts) -> ExecutionRecord:
+        """The row of a Distributed Map child (made the first time it is written)."""
+        r = log.record
+        if r is None:
+            ex = live.execution
+            r = log.record = ExecutionRecord(
+                arn=log.arn, name=log.name, state_machine_arn=log.state_machine_arn,
+                state_machine_name=log.state_machine_name, definition_hash=live.record.definition_hash,
+                status=RUNNING, input=text(log.input) if log.committed == 0 else "", role_arn=ex.role_arn,
+                start_time=log.started, region=ex.region, account=ex.account, map_run_arn=log.map_run_arn)
+        return r
+
     def _family_signals(self, live: Live, now: float) -> list[Signal]:
+        return self._ended_signals(live.record, live.children, now)
+
+    def _ended_signals(self, r: ExecutionRecord, children: bool, now: float) -> list[Signal]:
         """An execution that ends tells the parent waiting for it (``.sync``), and one that
-        did not succeed stops the children it still runs; committed with its end."""
-        r, out = live.record, []
+        did not succeed stops the children it still runs (``children``: it may have started
+        some); committed with its end."""
+        out = []
         if r.parent_arn and r.parent_token and r.parent_wait:
             result = dumps(child_result(r, r.parent_wait))
             if r.status == "SUCCEEDED":
                 body = {"token": r.parent_token, "output": result}
-                out.append(Signal(ids.new_uuid(), r.parent_arn, "task-success", dumps(body), now))
+                out.append(Signal(ids.new_uuid(), r.parent_arn, SignalKind.TASK_SUCCESS, dumps(body), now))
             else:
                 body = {"token": r.parent_token, "error": errors.TASK_FAILED, "cause": result}
-                out.append(Signal(ids.new_uuid(), r.parent_arn, "task-failure", dumps(body), now))
-        if live.children and r.status != "SUCCEEDED":
+                out.append(Signal(ids.new_uuid(), r.parent_arn, SignalKind.TASK_FAILURE, dumps(body), now))
+        if children and r.status != "SUCCEEDED":
             try:
                 running = self.store.list_executions(parent_arn=r.arn, status=RUNNING, limit=1000)
             except Exception as e:  # noqa: BLE001 - the children run on; the parent's end matters more
@@ -854,7 +1115,7 @@ class Engine:
                 running = []
             for child in running:
                 body = {"error": "States.Aborted", "cause": f"The parent execution {r.arn} ended ({r.status})."}
-                out.append(Signal(ids.new_uuid(), child.arn, "stop", dumps(body), now))
+                out.append(Signal(ids.new_uuid(), child.arn, SignalKind.STOP, dumps(body), now))
         return out
 
     def _map_run_rows(self, live: Live) -> list[Resource]:
@@ -965,21 +1226,27 @@ class Engine:
         return self._resume(claimed) if claimed is not None else None
 
     def _resume(self, record: ExecutionRecord) -> Live | None:
+        """Hold a claimed execution again, from its committed state. One that cannot be read
+        back (its definition gone, its working state unreadable or not fitting its definition)
+        fails, rather than be claimed again and again."""
         if record.status != RUNNING:
             return None
-        machine = self._machines.get(record.definition_hash)
-        if machine is None:
-            definition = self.store.get_definition(record.definition_hash)
-            if definition is None:
-                logger.error("execution %s: its definition %s is missing", record.arn, record.definition_hash)
-                return None
-            _, machine = self._machine(definition)
-        snapshot = json.loads(record.snapshot) if record.snapshot else None
         try:
-            return self._adopt(machine, record, snapshot, new=False)
-        except snapshots.SnapshotError as e:
-            logger.error("execution %s cannot be resumed: %s", record.arn, e)
+            machine = self._machines.get(record.definition_hash)
+            if machine is None:
+                definition = self.store.get_definition(record.definition_hash)
+                if definition is None:
+                    self._fail_stored(record, f"its definition {record.definition_hash} is missing")
+                    return None
+                _, machine = self._machine(definition)
+            snapshot = json.loads(record.snapshot) if record.snapshot else None
+        except StoreError as e:  # the database, for a moment: the lease runs out, and it is claimed again
+            logger.warning("execution %s cannot be resumed now: %s", record.arn, e)
             return None
+        except Exception as e:  # noqa: BLE001 - what was stored cannot be read back
+            self._fail_stored(record, f"its stored state cannot be read: {type(e).__name__}: {e}")
+            return None
+        return self._adopt(machine, record, snapshot, new=False)
 
     def _renew(self, now: float) -> None:
         self._next_renew = now + self.lease_seconds / 3

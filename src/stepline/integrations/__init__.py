@@ -11,7 +11,7 @@ from typing import Any, Callable, Protocol
 
 from .. import config
 from ..asl.model import Resource
-from ..asl.values import JSON
+from ..asl.values import JSON, NotJson, checked_copy, parse_json
 from .functions import FunctionError, FunctionNotFound, Functions, function, lambda_invoke_result
 
 __all__ = ["Integrations", "TaskFailure", "Functions", "function", "task_context"]
@@ -120,7 +120,11 @@ class Integrations:
             if integration is None and service.startswith("aws-sdk:"):
                 integration = self.services.get("aws-sdk:*")
         if integration is not None:
-            return integration(resource, payload, timeout=timeout, token=token, **context, **extra), None
+            result = integration(resource, payload, timeout=timeout, token=token, **context, **extra)
+            try:  # what a service answered enters here: refused if stepline could not write it back
+                return checked_copy(result)
+            except NotJson as e:
+                raise TaskFailure("States.Runtime", f"The result of the task cannot be used: {e}") from None
         raise TaskFailure("States.TaskFailed", f"stepline cannot run the resource '{resource.arn}' in this mode: "
                                                "no integration is available for it")
 
@@ -143,9 +147,8 @@ class Integrations:
         payload = params.get("Payload", {})
         if isinstance(payload, str):
             try:
-                import json
-                payload = json.loads(payload)
-            except ValueError:
+                payload = parse_json(payload)
+            except NotJson:
                 pass
         arn = params["FunctionName"] if params["FunctionName"].startswith("arn:") else None
         return lambda_invoke_result(self._function(name, payload, timeout, arn))

@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import json
 import re
 import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from ..asl.model import Resource
-from ..asl.values import JSON, dumps
+from ..asl.values import JSON, NotJson, dumps, parse_json
 from . import Integrations, TaskFailure
 
 __all__ = ["AwsClients", "SdkIntegration", "java_service_name", "register_aws"]
@@ -581,8 +580,8 @@ class Bedrock(_Optimized):
             self._s3("PutObject", {**_s3_location(target), "Body": body})
             return {"Body": {"S3Uri": target["S3Uri"]}, "ContentType": response.get("contentType")}
         try:
-            parsed: JSON = json.loads(body)
-        except ValueError:
+            parsed: JSON = parse_json(body)
+        except NotJson:
             parsed = body.decode("utf-8", errors="replace")
         return {"Body": parsed, "ContentType": response.get("contentType")}
 
@@ -618,8 +617,8 @@ class Lambda(_Optimized):
         raw = response["Payload"].read() if "Payload" in response else b""
         text = raw.decode("utf-8", errors="replace")
         try:
-            payload: JSON = json.loads(text) if text else None
-        except ValueError:
+            payload: JSON = parse_json(text) if text else None
+        except NotJson:
             payload = text
         if response.get("FunctionError"):
             error = payload.get("errorType") if isinstance(payload, dict) else None

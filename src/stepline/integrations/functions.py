@@ -23,7 +23,7 @@ from email.utils import formatdate
 from types import ModuleType
 from typing import Any, Callable, Iterable, Mapping
 
-from ..asl.values import JSON, copy_via_json
+from ..asl.values import JSON, NotJson, checked_copy, parse_json
 from ..ids import new_uuid
 
 Handler = Callable[[Any, Any], Any]
@@ -161,13 +161,13 @@ class Functions:
         if isinstance(result, (bytes, bytearray)):
             raw = bytes(result)
             try:
-                payload = json.loads(raw)
-            except ValueError:
+                payload = parse_json(raw)
+            except NotJson:
                 payload = raw.decode("utf-8", errors="replace")
             return Invocation(payload, len(raw), context, raw=True)
         try:
-            payload, size = copy_via_json(result)
-        except (TypeError, ValueError, RecursionError) as e:
+            payload, size = checked_copy(result)
+        except NotJson as e:
             raise FunctionError("Runtime.MarshalError", json.dumps({
                 "errorMessage": f"Unable to marshal response: {e}", "errorType": "Runtime.MarshalError",
                 "requestId": context.aws_request_id, "stackTrace": []})) from None

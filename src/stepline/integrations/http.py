@@ -70,7 +70,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import httpx
 
 from ..asl.model import Resource
-from ..asl.values import JSON, dumps
+from ..asl.values import JSON, NotJson, dumps, parse_json
 from . import Integrations, TaskFailure
 
 __all__ = ["HttpTask", "form_encode", "register_http"]
@@ -442,8 +442,8 @@ class HttpTask:
                               f"No OAuth token could be obtained from {where}: it answered {response.status_code} "
                               f"{response.reason_phrase or _phrase(response.status_code)}.")
         try:
-            answer = json.loads(body)
-        except ValueError:
+            answer = parse_json(body)
+        except NotJson:
             answer = None
         token = answer.get("access_token") if isinstance(answer, dict) else None
         if not isinstance(token, str) or not token:
@@ -677,18 +677,14 @@ def _result(response: httpx.Response, content: bytes) -> tuple[dict, str]:
     body: JSON = text
     if media == "application/json" or media.endswith("+json"):
         try:
-            body = json.loads(text, parse_constant=_not_json)
-        except ValueError:
+            body = parse_json(text)
+        except NotJson:  # (as AWS answers a body that says it is JSON and is not: the text)
             body = text
     headers: dict[str, list[str]] = {}
     for name, value in response.headers.multi_items():
         headers.setdefault(name, []).append(value)
     reason = response.reason_phrase or _phrase(response.status_code)
     return {"Headers": headers, "ResponseBody": body, "StatusCode": response.status_code, "StatusText": reason}, text
-
-
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _phrase(status: int) -> str:

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ..asl import errors
-from ..asl.values import JSON, type_name
+from ..asl.values import JSON, NotJson, checked_copy, parse_json, type_name
 from . import TaskFailure
 
 __all__ = ["MockConfigError", "MockedResponse", "Mocks", "Answer"]
@@ -128,14 +128,18 @@ class Mocks:
     @classmethod
     def from_text(cls, text: str, *, source: str = "mock config") -> Mocks:
         try:
-            value = json.loads(text, object_pairs_hook=_Object.of)
+            value = parse_json(text, object_pairs_hook=_Object.of)
         except ValueError as e:
             raise MockConfigError(f"it is not valid JSON: {e}", source=source) from None
-        return cls.from_json(value, source=source)
+        return _Validator(source).config(value)
 
     @classmethod
     def from_json(cls, value: Any, *, source: str = "mock config") -> Mocks:
         """Validate a parsed configuration (a dict) and build the mocks from it."""
+        try:
+            value, _ = checked_copy(value)
+        except NotJson as e:
+            raise MockConfigError(f"it is not JSON: {e}", source=source) from None
         return _Validator(source).config(value)
 
     # ------------------------------------------------------------------ choosing a test case

@@ -19,7 +19,7 @@ from typing import Any, Callable
 from .. import ids
 from ..asl import parser
 from ..asl.model import StateMachine
-from ..asl.values import dumps
+from ..asl.values import NotJson, dumps, parse_json
 from ..engine.durable import (
     Engine, ExecutionAlreadyExists, ExecutionDoesNotExist, ExecutionNotRedrivable, described_failure, redrive_status,
 )
@@ -28,7 +28,7 @@ from ..integrations import Integrations
 from ..interpreter import Execution
 from ..interpreter.events import details_key, render_all
 from ..interpreter.frames import map_run_path
-from ..store import ExecutionRecord, Signal, Store
+from ..store import ExecutionRecord, Signal, SignalKind, Store, StoreError
 from . import pages
 from .arns import Arns, check_name
 from .errors import ServiceError, validation
@@ -53,8 +53,8 @@ def check_input(text: Any) -> str:
     if text is None:
         return "{}"
     try:
-        json.loads(text)
-    except ValueError as e:
+        parse_json(text)
+    except NotJson as e:
         raise ServiceError("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{e}'") from None
     return text
 
@@ -94,6 +94,9 @@ class Executions:
         return found
 
     def _answer(self, future: concurrent.futures.Future) -> Any:
+        if not self.engine.alive and not future.done():  # no engine to answer: say so now, not in 30 s
+            raise ServiceError("ServiceUnavailable", "The engine of this server is not running; try again later.",
+                               503)
         try:
             return future.result(ANSWER_TIMEOUT_S)
         except concurrent.futures.TimeoutError:
@@ -104,6 +107,10 @@ class Executions:
             raise ServiceError("ExecutionDoesNotExist", str(e)) from None
         except ExecutionNotRedrivable as e:
             raise ServiceError("ExecutionNotRedrivable", str(e)) from None
+        except (ServiceError, StoreError):
+            raise
+        except Exception as e:  # noqa: BLE001 - the engine failed the request (its log says why)
+            raise ServiceError("InternalFailure", f"The engine could not do it: {type(e).__name__}", 500) from None
 
     # ------------------------------------------------------------------ starting
 
@@ -329,7 +336,7 @@ class Executions:
         if stopped is None or stopped.status == "RUNNING":
             # another engine holds it: ask it through the store, and wait for it to stop
             now = self.clock()
-            self.store.send_signal(Signal(ids.new_uuid(), r.arn, "stop", json.dumps({"error": error, "cause": cause}),
+            self.store.send_signal(Signal(ids.new_uuid(), r.arn, SignalKind.STOP, dumps({"error": error, "cause": cause}),
                                           now))
             self.store.notify()
             deadline = time.monotonic() + ANSWER_TIMEOUT_S
@@ -382,8 +389,8 @@ class Executions:
                              "must be specified.")
         if body["status"] != "RUNNING":
             raise ServiceError("ResourceNotFound", f"Map Run is not running: '{arn}'")
-        self.store.send_signal(Signal(ids.new_uuid(), body["executionArn"], "map-run-update",
-                                      json.dumps({"mapRunArn": arn, **change}), self.clock()))
+        self.store.send_signal(Signal(ids.new_uuid(), body["executionArn"], SignalKind.MAP_RUN_UPDATE,
+                                      dumps({"mapRunArn": arn, **change}), self.clock()))
         self.store.notify()
         self.engine.wake()
         return {}

@@ -9,16 +9,17 @@ belongs to a task that ended (AWS's TaskTimedOut).
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any, Callable
 
 from .. import ids
-from ..store import Signal, Store
+from ..asl.values import NotJson, dumps, parse_json
+from ..store import Signal, SignalKind, Store
 from .errors import ServiceError
 from .machines import Registry
 
 MAX_POLL_S = 60.0
+_TIMED_OUT = ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
 
 
 class Tasks:
@@ -30,41 +31,54 @@ class Tasks:
         self.wake_engine = wake_engine or (lambda: None)
         self.max_poll_seconds = MAX_POLL_S
 
-    def _open(self, token: Any) -> str:
-        """The execution a token of an open task belongs to, or AWS's error."""
+    def _open(self, token: Any) -> tuple[str, bool]:
+        """The execution an open task token belongs to, and whether the token is one handed out
+        before stepline kept tokens (see :meth:`Store.answer_task`); else AWS's error."""
         arn = ids.token_execution(token) if isinstance(token, str) else None
         if arn is None:
             raise ServiceError("InvalidToken", "Invalid token")
-        record = self.store.get_execution(arn)
-        if record is None:
-            raise ServiceError("TaskDoesNotExist", "Task Does Not Exist: 'Provided task does not exist'")
-        if record.status != "RUNNING" or record.snapshot is None or token not in record.snapshot:
-            raise ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
-        return arn
+        known = self.store.task_token(token)
+        if known is None:
+            record = self.store.get_execution(arn)
+            if record is None:
+                raise ServiceError("TaskDoesNotExist", "Task Does Not Exist: 'Provided task does not exist'")
+            # kept nowhere: open only if the working state of an execution from before still waits on it
+            if record.status == "RUNNING" and record.snapshot is not None and token in record.snapshot:
+                return arn, True
+        if not known:
+            raise _TIMED_OUT
+        return arn, False
 
-    def _signal(self, arn: str, kind: str, body: dict) -> None:
-        if not self.store.send_signal(Signal(ids.new_uuid(), arn, kind, json.dumps(body), self.clock())):
-            raise ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
+    def _answer(self, token: str, arn: str, adopt: bool, kind: SignalKind, body: dict, *, close: bool) -> None:
+        """Send the answer to the execution, closing the token with it when ``close``: of callers
+        racing on one token, one is answered {} and the others TaskTimedOut, as AWS answers."""
+        signal = Signal(ids.new_uuid(), arn, kind, dumps(body), self.clock())
+        if not self.store.answer_task(token, signal, close=close, adopt=adopt):
+            raise _TIMED_OUT
         self.store.notify()
         self.wake_engine()
 
     def send_task_success(self, p: dict) -> dict:
-        arn = self._open(p["taskToken"])
+        token = p["taskToken"]
+        arn, adopt = self._open(token)
         try:
-            json.loads(p["output"])
-        except ValueError as e:
+            parse_json(p["output"])
+        except NotJson as e:
             raise ServiceError("InvalidOutput", f"Invalid Output: '{e}'") from None
-        self._signal(arn, "task-success", {"token": p["taskToken"], "output": p["output"]})
+        self._answer(token, arn, adopt, SignalKind.TASK_SUCCESS, {"token": token, "output": p["output"]}, close=True)
         return {}
 
     def send_task_failure(self, p: dict) -> dict:
-        arn = self._open(p["taskToken"])
-        self._signal(arn, "task-failure", {"token": p["taskToken"], "error": p.get("error"), "cause": p.get("cause")})
+        token = p["taskToken"]
+        arn, adopt = self._open(token)
+        self._answer(token, arn, adopt, SignalKind.TASK_FAILURE,
+                     {"token": token, "error": p.get("error"), "cause": p.get("cause")}, close=True)
         return {}
 
     def send_task_heartbeat(self, p: dict) -> dict:
-        arn = self._open(p["taskToken"])
-        self._signal(arn, "task-heartbeat", {"token": p["taskToken"]})
+        token = p["taskToken"]
+        arn, adopt = self._open(token)
+        self._answer(token, arn, adopt, SignalKind.TASK_HEARTBEAT, {"token": token}, close=False)
         return {}
 
     def poll_activity_task(self, p: dict) -> dict | None:
@@ -75,8 +89,8 @@ class Tasks:
         task = self.store.take_activity_task(arn, worker, self.clock())
         if task is None:
             return None
-        self.store.send_signal(Signal(ids.new_uuid(), task.execution_arn, "activity-started",
-                                      json.dumps({"token": task.token, "worker": worker}), self.clock()))
+        self.store.send_signal(Signal(ids.new_uuid(), task.execution_arn, SignalKind.ACTIVITY_STARTED,
+                                      dumps({"token": task.token, "worker": worker}), self.clock()))
         self.store.notify()
         self.wake_engine()
         return {"taskToken": task.token, "input": task.input}

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import json
 import re
 import threading
 import time
@@ -40,7 +39,7 @@ from ..asl.diagnostics import ERROR, MISSING_END_STATE, SCHEMA_VALIDATION_FAILED
 from ..asl.errors import DefinitionError, StatesError
 from ..asl.model import DISCARD, MapState, ParallelState, Program, Resource, State, StateMachine
 from ..asl.map_fields import writer_and_reader
-from ..asl.values import JSON, dumps, size_in_bytes
+from ..asl.values import JSON, dumps, parse_json, size_in_bytes
 from ..ids import new_uuid
 from ..integrations import Integrations, TaskFailure
 from ..interpreter import Execution, Frame, Interpreter
@@ -433,9 +432,9 @@ def _reader_items(st: MapState, text: str) -> list:
                 headers = rows.pop(0) if rows else []
             items: Any = [dict(zip(headers, row)) for row in rows]
         elif kind == "JSONL":
-            items = [json.loads(line) for line in text.splitlines() if line.strip()]
+            items = [parse_json(line) for line in text.splitlines() if line.strip()]
         else:
-            items = json.loads(text)
+            items = parse_json(text)
     except (ValueError, csv.Error) as e:
         raise _validation(f"stateConfiguration.mapItemReaderData cannot be read as {kind or 'JSON'}: {e}") from None
     if not isinstance(items, list):
@@ -770,13 +769,7 @@ def _json_object(text: str | None, member: str) -> dict | None:
     return value
 
 
-def _loads(text: str) -> JSON:
-    """JSON text to values, refusing NaN and Infinity (not JSON)."""
-    return json.loads(text, parse_constant=_not_a_constant)
-
-
-def _not_a_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
+_loads = parse_json
 
 
 def _put(out: dict, key: str, value: Any) -> None:

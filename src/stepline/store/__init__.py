@@ -1,9 +1,9 @@
 """Where executions live: the store contract and its SQLite and PostgreSQL implementations."""
 
 from .base import (
-    ActivityTask, CommitResult, EventRecord, ExecutionExists, ExecutionRecord, Resource, Signal, Store, StoreError,
-    Write, open_store,
+    ActivityTask, CommitResult, EventRecord, ExecutionExists, ExecutionRecord, Resource, Signal, SignalKind, Store,
+    StoreError, StoreRefusedValue, Write, open_store, writable,
 )
 
-__all__ = ["Store", "StoreError", "ExecutionExists", "ExecutionRecord", "EventRecord", "Write", "CommitResult",
-           "Resource", "Signal", "ActivityTask", "open_store"]
+__all__ = ["Store", "StoreError", "StoreRefusedValue", "ExecutionExists", "ExecutionRecord", "EventRecord", "Write",
+           "CommitResult", "Resource", "Signal", "SignalKind", "ActivityTask", "open_store", "writable"]

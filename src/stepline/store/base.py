@@ -16,6 +16,7 @@ from __future__ import annotations
 import abc
 import time
 from dataclasses import dataclass, fields
+from enum import StrEnum
 from typing import Iterable, Sequence
 
 
@@ -25,6 +26,16 @@ class StoreError(Exception):
 
 class ExecutionExists(StoreError):
     """An execution with that name already exists for the state machine."""
+
+
+class StoreRefusedValue(StoreError):
+    """The database cannot hold a value it was given (text it cannot encode, a number out of
+    its range): the fault is in the data, not in the database, and nothing was written."""
+
+
+def writable(text: object) -> str:
+    """Text (an error's message) as any database and log can hold it: a lone surrogate escaped."""
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @dataclass(slots=True)
@@ -96,6 +107,17 @@ class Resource:
     revision: int = 1
 
 
+class SignalKind(StrEnum):
+    """What a :class:`Signal` asks of the execution's engine (the store keeps it as text)."""
+
+    STOP = "stop"                          # {"error", "cause"}
+    TASK_SUCCESS = "task-success"          # {"token", "output"} (the output as JSON text)
+    TASK_FAILURE = "task-failure"          # {"token", "error", "cause"}
+    TASK_HEARTBEAT = "task-heartbeat"      # {"token"}
+    ACTIVITY_STARTED = "activity-started"  # {"token", "worker"}
+    MAP_RUN_UPDATE = "map-run-update"      # {"mapRunArn", "maxConcurrency", "toleratedFailure..."}
+
+
 @dataclass(slots=True)
 class Signal:
     """Something sent to a running execution from outside its engine (stop it, a task
@@ -103,7 +125,7 @@ class Signal:
 
     id: str
     execution_arn: str
-    kind: str
+    kind: str  # a SignalKind
     body: str
     created: float
 
@@ -131,7 +153,9 @@ class Write:
     (a Map Run: inserted, or their body replaced), and signals it sends to other executions
     (a child's end, to the parent waiting for it; a stop, to its children). ``children`` are
     writes of executions that live inside this one (a Distributed Map's child workflow
-    executions, which hold no lease of their own), applied only if this write is."""
+    executions, which hold no lease of their own), applied only if this write is.
+    ``tokens_open`` are task tokens handed out from now on (see :meth:`Store.answer_task`),
+    ``tokens_closed`` those no longer waited for; an execution that ends closes all of its own."""
 
     record: ExecutionRecord
     new: bool = False
@@ -143,6 +167,8 @@ class Write:
     resources: Sequence[Resource] = ()
     signals_out: Sequence[Signal] = ()
     children: Sequence[Write] = ()
+    tokens_open: Sequence[str] = ()
+    tokens_closed: Sequence[str] = ()
 
 
 @dataclass(slots=True)
@@ -269,6 +295,18 @@ class Store(abc.ABC):
     def send_signal(self, signal: Signal) -> bool:
         """Queue a signal for a RUNNING execution and make the execution due now, so that
         whichever engine holds it (or claims it next) applies it; False if it is not running."""
+
+    @abc.abstractmethod
+    def task_token(self, token: str) -> bool | None:
+        """Whether a task token is open (True), answered or abandoned (False), or unknown (None)."""
+
+    @abc.abstractmethod
+    def answer_task(self, token: str, signal: Signal, *, close: bool, adopt: bool = False) -> bool:
+        """Send ``signal`` (a task's result, failure or heartbeat) if its token is open, in one
+        transaction; ``close`` closes the token with it, so of callers racing on one token
+        exactly one gets True. ``adopt``: the caller found an unknown token in the execution's
+        working state (written before tokens were kept): it is taken as open. False (nothing
+        sent) if the token is closed or the execution is not running."""
 
     @abc.abstractmethod
     def signals_for(self, owner: str) -> list[Signal]:

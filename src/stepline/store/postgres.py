@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import psycopg
 
-from .base import COLUMNS, MUTABLE, CommitResult, StoreError, Write
+from .base import COLUMNS, MUTABLE, CommitResult, StoreError, StoreRefusedValue, Write, writable
 from .sql import SqlStore
 
 logger = logging.getLogger("stepline.store")
@@ -104,6 +104,8 @@ class PostgresStore(SqlStore):
             conn.commit()
         except BaseException as e:
             _rollback(conn)
+            if isinstance(e, (psycopg.DataError, UnicodeError, OverflowError)):  # a value it cannot hold
+                raise StoreRefusedValue(f"PostgreSQL: {writable(e)}") from e
             if isinstance(e, psycopg.Error):
                 raise StoreError(f"PostgreSQL: {e}") from e
             raise

@@ -94,6 +94,15 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "ALTER TABLE executions ADD COLUMN test_case TEXT",
         "CREATE INDEX executions_by_parent ON executions (parent_arn) WHERE parent_arn IS NOT NULL",
     ]),
+    (4, "task tokens handed out (callbacks, activity tasks): each is answered once", [
+        """CREATE TABLE task_tokens (
+            token TEXT PRIMARY KEY,
+            execution_arn TEXT NOT NULL,
+            created DOUBLE PRECISION NOT NULL,
+            closed INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX task_tokens_by_execution ON task_tokens (execution_arn)",
+    ]),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -169,9 +169,19 @@ class SqlStore(Store):
         tasks_done: list[tuple] = []
         resources: list[tuple] = []
         signals: list[tuple] = []
+        opened: list[tuple] = []
+        closed: list[tuple] = []
+        ended: list[tuple] = []
         for w in writes:
-            if not (w.signals_done or w.activity_tasks or w.activity_tasks_done or w.resources or w.signals_out) \
-                    or w.record.arn in refused:
+            if w.record.arn in refused:
+                continue
+            if w.record.status != "RUNNING" and not w.new:
+                ended.append((w.record.arn,))
+            if w.tokens_open:
+                opened.extend((t, w.record.arn, w.record.wake_at or 0.0) for t in w.tokens_open)
+            if w.tokens_closed:
+                closed.extend((t,) for t in w.tokens_closed)
+            if not (w.signals_done or w.activity_tasks or w.activity_tasks_done or w.resources or w.signals_out):
                 continue
             signals.extend((s.id, s.execution_arn, s.kind, s.body, s.created) for s in w.signals_out)
             resources.extend(_resource_values(r) for r in w.resources)
@@ -191,6 +201,13 @@ class SqlStore(Store):
             cur.executemany(self._sql("INSERT INTO signals (id, execution_arn, kind, body, created) "
                                       "VALUES (?, ?, ?, ?, ?)"), signals)
             cur.executemany(self._sql(_WAKE_FOR_SIGNAL), [(s[4], s[4], s[1]) for s in signals])
+        if opened:
+            cur.executemany(self._sql("INSERT INTO task_tokens (token, execution_arn, created) VALUES (?, ?, ?) "
+                                      "ON CONFLICT DO NOTHING"), opened)
+        if closed:
+            cur.executemany(self._sql("UPDATE task_tokens SET closed = 1 WHERE token = ?"), closed)
+        if ended:  # its tokens can never be answered now (its status says so)
+            cur.executemany(self._sql("DELETE FROM task_tokens WHERE execution_arn = ?"), ended)
 
     # -- reads --------------------------------------------------------------------------
 
@@ -293,6 +310,7 @@ class SqlStore(Store):
                 cur.execute(self._sql(f"DELETE FROM executions WHERE arn IN ({marks})"), chunk)
                 cur.execute(self._sql(f"DELETE FROM signals WHERE execution_arn IN ({marks})"), chunk)
                 cur.execute(self._sql(f"DELETE FROM activity_tasks WHERE execution_arn IN ({marks})"), chunk)
+                cur.execute(self._sql(f"DELETE FROM task_tokens WHERE execution_arn IN ({marks})"), chunk)
                 cur.execute(self._sql(f"DELETE FROM resources WHERE parent IN ({marks})"), chunk)  # Map Runs
         return len(arns)
 
@@ -348,6 +366,37 @@ class SqlStore(Store):
                         (signal.id, signal.execution_arn, signal.kind, signal.body, signal.created))
         return True
 
+    def task_token(self, token: str) -> bool | None:
+        rows = self._query("SELECT closed FROM task_tokens WHERE token = ?", (token,))
+        return None if not rows else not rows[0][0]
+
+    def answer_task(self, token: str, signal: Signal, *, close: bool, adopt: bool = False) -> bool:
+        try:
+            with self._writing() as cur:
+                if close:
+                    cur.execute(self._sql("UPDATE task_tokens SET closed = 1 WHERE token = ? AND closed = 0"),
+                                (token,))
+                    if cur.rowcount != 1 and adopt:  # (of racing callers, one inserts the closed row)
+                        cur.execute(self._sql("INSERT INTO task_tokens (token, execution_arn, created, closed) "
+                                              "VALUES (?, ?, ?, 1) ON CONFLICT DO NOTHING"),
+                                    (token, signal.execution_arn, signal.created))
+                    if cur.rowcount != 1:
+                        return False
+                else:
+                    cur.execute(self._sql("SELECT closed FROM task_tokens WHERE token = ?"), (token,))
+                    row = cur.fetchone()
+                    if (row is None and not adopt) or (row is not None and row[0]):
+                        return False
+                cur.execute(self._sql(_WAKE_FOR_SIGNAL), (signal.created, signal.created, signal.execution_arn))
+                if cur.rowcount != 1:
+                    raise _NotRunning  # the execution ended: roll the closing back, nothing was answered
+                cur.execute(self._sql("INSERT INTO signals (id, execution_arn, kind, body, created) "
+                                      "VALUES (?, ?, ?, ?, ?)"),
+                            (signal.id, signal.execution_arn, signal.kind, signal.body, signal.created))
+        except _NotRunning:
+            return False
+        return True
+
     def signals_for(self, owner: str) -> list[Signal]:
         rows = self._query("SELECT s.id, s.execution_arn, s.kind, s.body, s.created FROM signals s "
                            "JOIN executions e ON e.arn = s.execution_arn WHERE e.lease_owner = ? "
@@ -364,6 +413,10 @@ class SqlStore(Store):
                 (worker, now, activity_arn))
             rows = cur.fetchall()
         return ActivityTask(*rows[0]) if rows else None
+
+
+class _NotRunning(Exception):
+    """(Inside a write: roll it back.)"""
 
 
 _WAKE_FOR_SIGNAL = ("UPDATE executions SET wake_at = CASE WHEN wake_at IS NULL OR wake_at > ? THEN ? ELSE wake_at END "

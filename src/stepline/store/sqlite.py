@@ -26,7 +26,7 @@ import threading
 import time
 from typing import Any, Iterator
 
-from .base import StoreError
+from .base import StoreError, StoreRefusedValue, writable
 from .sql import SqlStore
 
 BUSY_TIMEOUT_MS = 10_000
@@ -100,6 +100,8 @@ class SqliteStore(SqlStore):
             except BaseException as e:
                 if self._writer.in_transaction:
                     self._writer.execute("ROLLBACK")
+                if isinstance(e, (UnicodeError, OverflowError)):  # a value SQLite's driver cannot bind
+                    raise StoreRefusedValue(f"SQLite: {writable(e)}") from e
                 if isinstance(e, sqlite3.Error):
                     raise StoreError(f"SQLite: {e}") from e
                 raise
