@@ -38,8 +38,10 @@ class Running:
     """A server on a thread: its URL, its parts, and how to stop it."""
 
     def __init__(self, db: str, functions: Functions | None = None, verifier: Any = None,
-                 record: list | None = None, limits: Limits = Limits(), **engine: Any) -> None:
-        """``record`` collects every (service, operation, response) the server answers."""
+                 record: list | None = None, limits: Limits = Limits(), app: dict | None = None,
+                 **engine: Any) -> None:
+        """``record`` collects every (service, operation, response) the server answers; ``app``
+        and ``engine`` are options of the app and the engine."""
         self.store = open_store(db)
         self.store.migrate()
         self.functions = functions or Functions()
@@ -66,8 +68,8 @@ class Running:
                 record.append(("stepfunctions", "GetActivityTask", found or {}))
                 return found
             self.service.tasks.poll_activity_task = polled  # type: ignore[method-assign]
-        app = create_app(self.service, verifier=verifier, handlers={"events": events})
-        self.server = serve(app, "127.0.0.1", self.port, limits=limits)
+        asgi = create_app(self.service, verifier=verifier, handlers={"events": events}, **(app or {}))
+        self.server = serve(asgi, "127.0.0.1", self.port, limits=limits)
         self.engine.run_in_thread()
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()

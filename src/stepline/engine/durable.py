@@ -670,12 +670,15 @@ class Engine:
         live.timers[self._seq] = due
         heapq.heappush(self._timers, (due, self._seq, kind, live, target))
 
+    def _drop_stale_timers(self) -> None:
+        """Drop the timers of executions let go, and so what they hold (their frames, data)."""
+        self._timers = [t for t in self._timers if self._holds(t[3])]
+        heapq.heapify(self._timers)
+        self._stale_timers = 0
+
     def _fire_timers(self) -> None:
         if self._stale_timers > 256 and 2 * self._stale_timers > len(self._timers):
-            # most timers are of executions let go: drop them, and what they hold, at once
-            self._timers = [t for t in self._timers if self._holds(t[3])]
-            heapq.heapify(self._timers)
-            self._stale_timers = 0
+            self._drop_stale_timers()  # most are stale: cheaper than skipping them one by one
         timers = self._timers
         while timers and timers[0][0] <= self.clock():
             _, seq, kind, live, target = heapq.heappop(timers)
@@ -849,12 +852,15 @@ class Engine:
             self._forget(lives, e)
             return
         refused = set(result.lost) | set(result.exists)
+        evicted = self.evicted
         for live in lives:
             arn = live.record.arn
             if arn in refused:
                 self._refused(live, arn in result.exists)
                 continue
             self._committed(live)
+        if self.evicted != evicted and self._stale_timers:
+            self._drop_stale_timers()  # what the evicted held is freed now, not when their timers are due
 
     def _forget(self, lives: list[Live], e: Exception) -> None:
         """Nothing was written: tell the waiting callers and forget these executions; their
