@@ -17,7 +17,7 @@ from stepline.engine.durable import Engine, new_record
 from stepline.interpreter import Interpreter
 from stepline.store import ExecutionRecord, StoreRefusedValue, Write
 
-from .test_durable import SM, Harness, harness  # noqa: F401 - a fixture
+from .test_durable import SM, Harness
 
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
 WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "Next": "P"},
