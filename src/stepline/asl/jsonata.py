@@ -10,13 +10,16 @@ invoke a non-function``), as measured on AWS (floci-io/floci#2737).
 jsonata-python represents *undefined* as ``None`` and JSON ``null`` as a sentinel, so values
 are converted on the way in (``None`` -> sentinel) and on the way out; an undefined result is
 reported to the caller as :data:`UNDEFINED`.
+
+Where jsonata-python answers otherwise than jsonata-js (and so AWS), :mod:`.jsonata_js` mends
+it: arithmetic, ``&``, and the builtins that write or read numbers. This module is the adapter:
+it compiles with that evaluator, binds the values, adds Step Functions' functions, and words the
+errors as AWS reports them.
 """
 
 from __future__ import annotations
 
 import contextvars
-import decimal
-import functools
 import hashlib
 import inspect
 import json
@@ -27,14 +30,12 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-import jsonata as _jsonata
 from jsonata import jexception as _jexception
 from jsonata.functions import Functions as _JFunctions
-from jsonata.parser import Parser as _JParser
-from jsonata.signature import Signature as _JSignature
 from jsonata.utils import Utils as _Utils
 
 from .java_random import JavaRandom
+from .jsonata_js import JS_FUNCTIONS, JsonataJs, js_number, js_quote
 from .values import NotJson, parse_json
 
 JSON = Any
@@ -108,7 +109,7 @@ def _js_stringify(value: Any) -> str:
     if isinstance(value, float):
         return js_number(value) if math.isfinite(value) else "null"
     if isinstance(value, str):
-        return _js_quote(value)
+        return js_quote(value)
     if isinstance(value, int):
         return str(value)
     try:
@@ -116,6 +117,8 @@ def _js_stringify(value: Any) -> str:
     except (TypeError, ValueError):
         return str(value)
 
+
+# ---------------------------------------------------------------------------- expressions
 
 def is_expression(value: JSON) -> bool:
     return type(value) is str and value.startswith("{%") and value.endswith("%}") and len(value) >= 4
@@ -125,70 +128,6 @@ def expression_text(value: str) -> str:
     """The expression inside ``{% %}``, stripped: what AWS quotes in its error messages."""
     m = _EXPRESSION.match(value)
     return (m.group(1) if m else value).strip()
-
-
-def _symbol(self: Any, value: Any) -> str:
-    return "l" if value is _NULL else _symbol_of(self, value)
-
-
-def _signature_error(self: Any, bad_args: Any, bad_sig: Any, function_name: Any) -> Any:
-    good_to = 0
-    pattern = ""
-    for param in self._params:
-        pattern += param.regex
-        match = re.match(pattern, bad_sig)
-        if match is None:
-            break
-        good_to = match.end()
-    raise _jexception.JException("T0410", -1, good_to + 1, function_name)
-
-
-# jsonata-python's signature check reads a null argument as a missing one (jsonata-js's
-# getSymbol says "l"), so a builtin given null went on and answered undefined or failed in
-# Python's words where jsonata-js (and AWS) refuse it with T0410/T0412; and it names the wrong
-# argument when one after the first is bad (it matches each prefix of the signature against the
-# whole argument list, where jsonata-js matches a prefix). Both mended here, for every builtin.
-_symbol_of = _JSignature.get_symbol
-_JSignature.get_symbol = _symbol  # type: ignore[method-assign]
-_JSignature.throw_validation_error = _signature_error  # type: ignore[method-assign]
-
-
-class _Jsonata(_jsonata.Jsonata):
-    """jsonata-python where it departs from jsonata-js, and so from AWS (which words its errors
-    as jsonata-js does): arithmetic as JavaScript's, and ``&`` writing values as ``$string``."""
-
-    def evaluate_string_concat(self, lhs: Any, rhs: Any) -> str:
-        return (_JsFunctions.string(lhs) or "" if lhs is not None else "") + \
-            (_JsFunctions.string(rhs) or "" if rhs is not None else "")
-
-    def evaluate_numeric_expression(self, lhs: Any, rhs: Any, op: Any) -> Any:
-        """Arithmetic on two numbers as JavaScript does it: ``%`` keeps the fraction and the
-        dividend's sign, division by zero gives an infinity (0/0 NaN), and a result too large
-        is an infinity, not an error (jsonata-js checks operands only: ``(1/0) + 1`` is D1001).
-        AWS writes such a value out as the string "Infinity" (measured: ``[1/0]`` answers
-        ``["Infinity"]``, floci-io/floci#2737)."""
-        # is_numeric: D1001 for an infinite operand; False for NaN, which jsonata-python's own
-        # check then refuses (T2001/T2002), as jsonata-js does
-        if type(lhs) not in (int, float) or type(rhs) not in (int, float) \
-                or not (_Utils.is_numeric(lhs) and _Utils.is_numeric(rhs)):
-            return super().evaluate_numeric_expression(lhs, rhs, op)
-        a, b = float(lhs), float(rhs)
-        if op == "+":
-            result = a + b
-        elif op == "-":
-            result = a - b
-        elif op == "*":
-            result = a * b
-        elif op == "/":
-            if b:
-                result = a / b
-            else:  # x/0 is an infinity signed by both operands (-0 included), 0/0 NaN
-                result = math.nan if a == 0 else math.copysign(math.inf, a) * math.copysign(1, b)
-        elif op == "%":
-            result = math.fmod(a, b) if b else math.nan  # the sign of the dividend, as in JavaScript
-        else:
-            return super().evaluate_numeric_expression(lhs, rhs, op)
-        return _Utils.convert_number(result) if math.isfinite(result) else result
 
 
 class Expression:
@@ -201,7 +140,7 @@ class Expression:
         if not self.text:
             raise JsonataSyntaxError("The JSONata expression is empty")
         try:
-            expr = _Jsonata(self.text)
+            expr = JsonataJs(self.text)
         except _jexception.JException as e:
             raise JsonataSyntaxError(message_of(e)) from None
         except Exception as e:  # jsonata-python raises plain errors for some syntax
@@ -209,7 +148,7 @@ class Expression:
         expr.set_output_convert_nulls(False)  # keep null (sentinel) apart from undefined (None)
         for name, fn in _FUNCTIONS.items():
             expr.register_lambda(name, fn)
-        for name, builtin in _JS_FUNCTIONS.items():
+        for name, builtin in JS_FUNCTIONS.items():
             expr.register_function(name, builtin)
         expr.assign("eval", None)  # not available on AWS: undefined, however it is reached
         self._expr = expr
@@ -450,172 +389,6 @@ def _now(picture: JSON = None, timezone_: JSON = None) -> JSON:
     picture = None if picture is _NULL else picture
     timezone_ = None if timezone_ is _NULL else timezone_
     return _JFunctions.datetime_from_millis(_millis(), picture, timezone_)
-
-
-class _JsFunctions:
-    """JSONata builtins where jsonata-python departs from jsonata-js (and so from AWS)."""
-
-    #: jsonata-js's $number: a JSON number's text, or 0x/0o/0b digits; anything else is D3030
-    _DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?")
-    _BASED = re.compile(r"0([xX][0-9A-Fa-f]+|[oO][0-7]+|[bB][01]+)")
-
-    @staticmethod
-    def number(arg: Any) -> Any:
-        if arg is None:
-            return None
-        if type(arg) is bool:
-            return 1 if arg else 0
-        if type(arg) in (int, float):
-            return arg
-        if type(arg) is str:
-            if _JsFunctions._DECIMAL.fullmatch(arg):
-                value = float(arg)
-                if math.isfinite(value):
-                    return _Utils.convert_number(value)
-            elif _JsFunctions._BASED.fullmatch(arg):
-                return int(arg[2:], {"x": 16, "o": 8, "b": 2}[arg[1].lower()])
-        raise _jexception.JException("D3030", -1, arg)
-
-
-    @staticmethod
-    def string(arg: Any, prettify: Any = None) -> Any:
-        """jsonata-js's $string (and ``&``): a number as JavaScript writes it after rounding to
-        15 significant digits (``1e20`` is ``100000000000000000000``, ``1/3`` is
-        ``0.333333333333333``), inside arrays and objects too; D3001 for a top-level non-finite
-        number; JSON.stringify's layout."""
-        if isinstance(arg, _JList) and arg.outer_wrapper:
-            arg = arg[0]
-        if arg is None:
-            return None
-        if type(arg) is str:
-            return arg
-        if _is_function(arg):
-            return ""
-        if type(arg) is float and not math.isfinite(arg):
-            raise _jexception.JException("D3001", -1, arg)
-        return _js_json(arg, "  " if prettify is True else None, "")
-
-
-    @staticmethod
-    def power(base: Any, exponent: Any) -> Any:
-        """jsonata-js's $power: D3061 for what is not a finite number (``$power(-8, 1/3)``)."""
-        if base is None or exponent is None:
-            return None
-        try:
-            result = math.pow(base, exponent)
-        except (ValueError, OverflowError):
-            result = math.nan
-        if not math.isfinite(result):
-            raise _jexception.JException("D3061", -1, base, exponent)
-        return _Utils.convert_number(result)
-
-    @staticmethod
-    def to_millis(timestamp: Any, picture: Any = None) -> Any:
-        try:
-            return _JFunctions.datetime_to_millis(timestamp, picture)
-        except _jexception.JException:
-            raise
-        except (ValueError, OverflowError):  # jsonata-js: D3110 for a timestamp that is not ISO 8601
-            raise _jexception.JException("D3110", -1, timestamp) from None
-
-    @staticmethod
-    def url(name: str, method: str, text: Any) -> Any:
-        """jsonata-python's URL function ``method``, failing with jsonata-js's D3140."""
-        try:
-            return getattr(_JFunctions, method)(text)
-        except (UnicodeError, ValueError):  # jsonata-js: D3140, the function and the text
-            raise _jexception.JException("D3140", -1, name, text) from None
-
-
-#: the URL functions, by JSONata name: jsonata-python's method, each wrapped by _JsFunctions.url
-_URL_FUNCTIONS = {"encodeUrlComponent": "encode_url_component", "encodeUrl": "encode_url",
-                  "decodeUrlComponent": "decode_url_component", "decodeUrl": "decode_url"}
-for _name, _method in _URL_FUNCTIONS.items():
-    setattr(_JsFunctions, _method, staticmethod(functools.partial(_JsFunctions.url, _name, _method)))
-
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _js_quote(text: str) -> str:
-    """JSON.stringify of a string: non-ASCII as it is, a lone surrogate escaped."""
-    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False))
-
-
-def _js_json(value: Any, indent: str | None, at: str) -> str:
-    """JSON.stringify(value, <15-digit numbers>, indent) of a jsonata-python value."""
-    if value is None or value is _NULL:
-        return "null"
-    kind = type(value)
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int or kind is float:
-        return js_number(float(_Decimal(value).normalize(_PRECISION_15))) if math.isfinite(value) else "null"
-    if kind is str or _is_function(value):  # a function is written as "" (jsonata-js's replacer)
-        return _js_quote(value if kind is str else "")
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        inner = at + indent if indent is not None else ""
-        parts = [f"{_js_quote(str(k))}:{' ' if indent is not None else ''}"
-                 f"{_js_json(v, indent, inner)}" for k, v in value.items()]
-        return _js_joined("{", parts, "}", indent, at)
-    if isinstance(value, (list, tuple)):
-        if not value:
-            return "[]"
-        inner = at + indent if indent is not None else ""
-        return _js_joined("[", [_js_json(v, indent, inner) for v in value], "]", indent, at)
-    return _js_quote(str(value))
-
-
-def _js_joined(open_: str, parts: list[str], close: str, indent: str | None, at: str) -> str:
-    if indent is None:
-        return open_ + ",".join(parts) + close
-    inner = at + indent
-    return open_ + "\n" + ",\n".join(inner + p for p in parts) + "\n" + at + close
-
-
-def _is_function(value: Any) -> bool:
-    return isinstance(value, (_jsonata.Jsonata.JFunction, _jsonata.Jsonata.JFunctionCallable, _JSymbol))
-
-
-_PRECISION_15 = decimal.Context(prec=15, rounding=decimal.ROUND_HALF_UP)  # toPrecision(15)
-_Decimal = decimal.Decimal
-_JSymbol = _JParser.Symbol
-
-
-def js_number(x: float) -> str:
-    """A finite number as JavaScript's ``Number.prototype.toString`` writes it: the shortest
-    digits that read back to it, plain from 1e-6 up to 1e21, else in exponent form (``1e+21``,
-    ``1.5e-7``)."""
-    if x == 0:
-        return "0"
-    sign = "-" if x < 0 else ""
-    t = _Decimal(repr(abs(x))).as_tuple()  # repr: the shortest round-tripping digits
-    digits = "".join(map(str, t.digits)).rstrip("0") or "0"
-    n = len(t.digits) + int(t.exponent)  # the value is 0.<digits> x 10**n (finite: an int exponent)
-    k = len(digits)
-    if k <= n <= 21:
-        return sign + digits + "0" * (n - k)
-    if 0 < n <= 21:
-        return sign + digits[:n] + "." + digits[n:]
-    if -6 < n <= 0:
-        return sign + "0." + "0" * -n + digits
-    e = n - 1
-    mantissa = digits[0] + ("." + digits[1:] if k > 1 else "")
-    return f"{sign}{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
-
-
-#: the builtins _JsFunctions replaces: name -> (jsonata-js's signature, the method)
-_JS_BUILTINS = {
-    "number": ("<(nsb)-:n>", "number"),
-    "string": ("<x-b?:s>", "string"),
-    "power": ("<n-n:n>", "power"),
-    "toMillis": ("<s-s?:n>", "to_millis"),
-    **{name: ("<s-:s>", method) for name, method in _URL_FUNCTIONS.items()},
-}
-_JS_FUNCTIONS = {name: _jsonata.Jsonata.JNativeFunction(name, signature, _JsFunctions, method)
-                 for name, (signature, method) in _JS_BUILTINS.items()}
 
 
 def _with_arity(name: str, fn: Any) -> Any:

@@ -12,25 +12,30 @@ Three roots exist: ``$`` (the state's input), ``$$`` (the context object) and, s
 variables, ``$name`` (a workflow variable). ``compile_reference`` parses any of them.
 
 Reference paths (``ResultPath``) also get a setter that copies only the dicts along the path.
+
+This module parses; the getters, and Jayway's messages when a definite path selects nothing,
+are :mod:`.jsonpath_select`'s; the filters (``[?(@.price < 10)]``) :mod:`.jsonpath_filter`'s.
 """
 
 from __future__ import annotations
 
-import operator
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Callable
+
+from .jsonpath_select import PathNotFound, definite_getter, indefinite_getter, merge_getter, normalized
+
+__all__ = [
+    "JSON", "Getter", "Path", "PathNotFound", "PathSyntaxError", "Reference", "Scope", "compile_getter",
+    "compile_path", "compile_reference", "is_variable_path", "normalized", "parse_segments", "set_path",
+    "split_union",
+]
 
 JSON = Any
 
 
 class PathSyntaxError(ValueError):
     """The text is not a JSONPath Step Functions accepts."""
-
-
-class PathNotFound(LookupError):
-    """A definite path selected nothing; the message reads like AWS's (Jayway's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +95,10 @@ def is_variable_path(text: str) -> bool:
 # | ("union", items) | ("scan", segment) | ("filter", predicate) | ("merge", names)
 
 def _compile(text: str, pos: int, root_text: str) -> Path:
-    segments, definite = _parse_segments(text, pos)
+    segments, definite = parse_segments(text, pos)
     if definite:
         keys = tuple(s[1] for s in segments)
-        return Path(text, True, _definite_getter(keys, root_text), keys)
+        return Path(text, True, definite_getter(keys, root_text), keys)
     last = segments[-1]
     if last[0] == "union" and all(s[0] == "key" for s in last[1]):
         # Jayway merges several names in the last brackets into one object: $['a','b'] -> {"a":..,"b":..}
@@ -101,27 +106,14 @@ def _compile(text: str, pos: int, root_text: str) -> Path:
         segments[-1] = ("merge", names)
         if all(s[0] in ("key", "index") for s in segments[:-1]):
             keys = tuple(s[1] for s in segments[:-1])
-            return Path(text, False, _merge_getter(keys, names, root_text))
+            return Path(text, False, merge_getter(keys, names, root_text))
     repeats = any(seg[0] in ("scan", "union") for seg in segments)
-    return Path(text, False, _indefinite_getter(segments), repeats=repeats)
+    return Path(text, False, indefinite_getter(segments), repeats=repeats)
 
 
-def _merge_getter(keys: tuple, names: tuple, root_text: str) -> Callable[[JSON], JSON]:
-    """``$.a['x','y']``: one object with those of the names the value at ``$.a`` has."""
-    fragment = "[" + ",".join(f"'{n}'" for n in names) + "]"
-
-    def get(data: JSON) -> JSON:
-        value = _walk(data, keys, root_text, fragment)
-        if type(value) is not dict:
-            raise PathNotFound(
-                f"Expected to find an object with property {fragment} in path {normalized(keys, root_text)} "
-                f"but found '{_java_type(value)}'. This is not a json object according to the JsonProvider: "
-                f"'{JSON_PROVIDER}'.")
-        return {n: value[n] for n in names if n in value}
-    return get
-
-
-def _parse_segments(text: str, pos: int) -> tuple[list, bool]:
+def parse_segments(text: str, pos: int) -> tuple[list, bool]:
+    """The segments of ``text`` from ``pos`` (just after its root), and whether they make a
+    definite path (names and indexes only)."""
     segments: list = []
     n = len(text)
     while pos < n:
@@ -173,9 +165,11 @@ def _parse_bracket(text: str, pos: int) -> tuple[tuple, int]:
         body = inner[1:].strip()
         if not (body.startswith("(") and body.endswith(")")):
             raise PathSyntaxError(f"Invalid JSONPath {text!r}: a filter is written [?(...)]")
-        return ("filter", _compile_filter(body[1:-1], text)), after
+        # imported here, not as this module loads: a filter's operands are paths, parsed here
+        from .jsonpath_filter import compile_filter
+        return ("filter", compile_filter(body[1:-1], text)), after
     if inner[0] in "'\"":
-        names = _split_union(inner, text)
+        names = split_union(inner, text)
         keys = [_unquote(x, text) for x in names]
         return (("key", keys[0]) if len(keys) == 1 else ("union", tuple(("key", k) for k in keys))), after
     if ":" in inner:
@@ -215,7 +209,8 @@ def _matching_bracket(text: str, pos: int) -> int:
     raise PathSyntaxError(f"Invalid JSONPath {text!r}: unclosed '['")
 
 
-def _split_union(inner: str, text: str) -> list[str]:
+def split_union(inner: str, text: str) -> list[str]:
+    """``inner``, the text between brackets, split at its commas outside quotes."""
     parts, quote, start, i = [], None, 0, 0
     while i < len(inner):
         c = inner[i]
@@ -238,479 +233,6 @@ def _unquote(s: str, text: str) -> str:
     if len(s) < 2 or s[0] not in "'\"" or s[-1] != s[0]:
         raise PathSyntaxError(f"Invalid JSONPath {text!r}: bad quoted name {s}")
     return re.sub(r"\\(.)", r"\1", s[1:-1])
-
-
-# ---------------------------------------------------------------------------- definite paths
-
-def normalized(keys: tuple, root_text: str = "$") -> str:
-    """Jayway's normalised form: ``$['a'][0]``."""
-    return root_text + "".join(f"[{k}]" if isinstance(k, int) else f"['{k}']" for k in keys)
-
-
-def _definite_getter(keys: tuple, root_text: str) -> Callable[[JSON], JSON]:
-    if not keys:
-        return _identity
-    if len(keys) == 1 and isinstance(keys[0], str):
-        k0 = keys[0]
-
-        def get1(data: JSON) -> JSON:
-            if type(data) is dict:
-                try:
-                    return data[k0]
-                except KeyError:
-                    pass
-            return _missing(data, keys, root_text)
-        return get1
-    if len(keys) == 2 and isinstance(keys[0], str) and isinstance(keys[1], str):
-        k0, k1 = keys
-
-        def get2(data: JSON) -> JSON:
-            try:
-                return data[k0][k1]
-            except (KeyError, TypeError, IndexError):
-                return _missing(data, keys, root_text)
-        return get2
-
-    def get(data: JSON) -> JSON:
-        value = data
-        try:
-            for k in keys:
-                if isinstance(k, str):
-                    if type(value) is not dict:
-                        raise KeyError
-                    value = value[k]
-                else:
-                    if type(value) is not list:
-                        raise KeyError
-                    value = value[k]
-            return value
-        except (KeyError, IndexError, TypeError):
-            return _missing(data, keys, root_text)
-    return get
-
-
-def _walk(data: JSON, keys: tuple, root_text: str, tail: str) -> JSON:
-    """Follow ``keys`` that are followed by more of the path (``tail``, its Jayway fragment)."""
-    value = data
-    for k in keys:
-        if type(value) is dict and type(k) is str and k in value:
-            value = value[k]
-        elif type(value) is list and type(k) is int and -len(value) <= k < len(value):
-            value = value[k]
-        else:
-            return _missing(data, keys, root_text, tail)
-    return value
-
-
-def _identity(data: JSON) -> JSON:
-    return data
-
-
-def _missing(data: JSON, keys: tuple, root_text: str, tail: str = "") -> JSON:
-    """Walk again to raise Jayway's PathNotFoundException message for the first failing step.
-
-    A name applied to something that is not an object (null included) and an index applied to
-    null or to something that is not an array fail whether or not they are the last step; a
-    name missing from an object fails as "No results" when it is the last step, as "Missing
-    property" before that; an index outside its array fails as out of bounds. ``tail`` is the
-    Jayway fragment of what follows ``keys`` in the path, when they are not all of it."""
-    value = data
-    for i, k in enumerate(keys):
-        here = normalized(keys[:i], root_text)
-        if isinstance(k, str):
-            if type(value) is not dict:
-                raise PathNotFound(
-                    f"Expected to find an object with property {normalized(keys[i:i + 1], '')} in path {here} "
-                    f"but found '{_java_type(value)}'. This is not a json object according to the JsonProvider: "
-                    f"'{JSON_PROVIDER}'.")
-            if k not in value:
-                if i == len(keys) - 1 and not tail:
-                    raise PathNotFound(f"No results for path: {normalized(keys, root_text)}")
-                raise PathNotFound(f"Missing property in path {normalized(keys[:i + 1], root_text)}")
-        else:
-            if value is None:
-                raise PathNotFound(f"The path {here} is null")
-            if type(value) is not list:
-                # Jayway prints the token with the rest of the path after it, and the value as Java would
-                raise PathNotFound(f"Filter: {normalized(keys[i:], '')}{tail} can only be applied to arrays. "
-                                   f"Current context is: {_java_str(value)}")
-            if not -len(value) <= k < len(value):
-                raise PathNotFound(f"Index out of bounds when evaluating path {normalized(keys[:i + 1], root_text)}")
-        value = value[k]
-    return value  # pragma: no cover - only called when a step is missing
-
-
-#: the JsonProvider Step Functions' Jayway runs with, as its messages name it
-JSON_PROVIDER = "com.jayway.jsonpath.spi.json.JacksonJsonProvider"
-
-
-def _java_type(value: JSON) -> str:
-    """The Java class Jackson reads a JSON value into (``null`` for null), as Jayway names it."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "java.lang.Boolean"
-    if isinstance(value, int):
-        if -2**31 <= value < 2**31:
-            return "java.lang.Integer"
-        return "java.lang.Long" if -2**63 <= value < 2**63 else "java.math.BigInteger"
-    if isinstance(value, float):
-        return "java.lang.Double"
-    if isinstance(value, str):
-        return "java.lang.String"
-    if isinstance(value, list):
-        return "java.util.ArrayList"
-    return "java.util.LinkedHashMap"
-
-
-def _java_str(value: JSON) -> str:
-    """``String.valueOf`` of the Java value Jackson reads: ``{a=1, b=[x, null]}``."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return _java_double(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_java_str(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}={_java_str(v)}" for k, v in value.items()) + "}"
-    return str(value)
-
-
-def _java_double(x: float) -> str:
-    """``Double.toString``: plain between 10^-3 and 10^7, else ``d.dddE±n``; never a bare integer."""
-    if 1e-3 <= abs(x) < 1e7 or x == 0:
-        text = repr(x)
-        return text if "." in text else text + ".0"
-    parts = Decimal(repr(x)).normalize().as_tuple()
-    mantissa = "".join(map(str, parts.digits))
-    exponent = int(parts.exponent) + len(mantissa) - 1  # finite: never 'n', 'N' or 'F'
-    sign = "-" if x < 0 else ""
-    return f"{sign}{mantissa[0]}.{mantissa[1:] or '0'}E{exponent}"
-
-
-# ---------------------------------------------------------------------------- indefinite paths
-
-Step = Callable[[JSON, list, JSON], None]  # step(node, out, root): append what the segment selects
-
-
-def _indefinite_getter(segments: list) -> Callable[[JSON], JSON]:
-    steps = [_step(s) for s in segments]
-
-    def get(data: JSON) -> JSON:
-        nodes = [data]
-        for step in steps:
-            out: list = []
-            for node in nodes:
-                step(node, out, data)
-            nodes = out
-        return nodes
-    return get
-
-
-def _step(seg: tuple) -> Step:
-    kind = seg[0]
-    if kind == "key":
-        name = seg[1]
-
-        def key(node: JSON, out: list, root: JSON) -> None:
-            if type(node) is dict and name in node:
-                out.append(node[name])
-        return key
-    if kind == "merge":
-        names = seg[1]
-
-        def merge(node: JSON, out: list, root: JSON) -> None:
-            if type(node) is dict:
-                out.append({n: node[n] for n in names if n in node})
-        return merge
-    if kind == "index":
-        i = seg[1]
-
-        def index(node: JSON, out: list, root: JSON) -> None:
-            if type(node) is list and -len(node) <= i < len(node):
-                out.append(node[i])
-        return index
-    if kind == "wild":
-        def wild(node: JSON, out: list, root: JSON) -> None:
-            if type(node) is dict:
-                out.extend(node.values())
-            elif type(node) is list:
-                out.extend(node)
-        return wild
-    if kind == "slice":
-        sl = slice(seg[1], seg[2], seg[3])
-
-        def slice_(node: JSON, out: list, root: JSON) -> None:
-            if type(node) is list:
-                out.extend(node[sl])
-        return slice_
-    if kind == "union":
-        parts = [_step(s) for s in seg[1]]
-
-        def union(node: JSON, out: list, root: JSON) -> None:
-            for p in parts:
-                p(node, out, root)
-        return union
-    if kind == "filter":
-        pred = seg[1]
-
-        def filter_(node: JSON, out: list, root: JSON) -> None:
-            # Jayway: an array's elements are tested; an object is tested itself, not its members
-            if type(node) is list:
-                out.extend(x for x in node if pred(x, root))
-            elif type(node) is dict and pred(node, root):
-                out.append(node)
-        return filter_
-    if kind == "scan":
-        inner_seg = seg[1]
-        visit: Step = _step(inner_seg)
-        if inner_seg[0] == "filter":
-            pred = inner_seg[1]
-
-            def visit_filter(node: JSON, out: list, root: JSON) -> None:
-                # Jayway's deep scan tests every object (and array) it walks, the root included
-                if type(node) is dict:
-                    if pred(node, root):
-                        out.append(node)
-                elif pred(node, root):
-                    out.extend(x for x in node if pred(x, root))
-            visit = visit_filter
-
-        def scan(node: JSON, out: list, root: JSON) -> None:
-            if type(node) not in (dict, list):
-                return
-            stack = [node]
-            while stack:  # depth first, each container before what it contains
-                cur = stack.pop()
-                visit(cur, out, root)
-                children = cur.values() if type(cur) is dict else cur
-                stack.extend(reversed([v for v in children if type(v) in (dict, list)]))
-        return scan
-    raise AssertionError(kind)  # pragma: no cover
-
-
-# ---------------------------------------------------------------------------- filters
-
-_FILTER_TOKEN = re.compile(r"""
-    \s*(?:
-      (?P<op>==|!=|<=|>=|=~|<|>|&&|\|\||!|\(|\))
-    | (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
-    | (?P<regex>/(?:[^/\\]|\\.)*/[a-z]*)
-    | (?P<num>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
-    | (?P<word>true|false|null|in|nin|subsetof|anyof|noneof|size|empty)\b
-    | (?P<path>[@$](?:\.[^\s.\[\]()=<>!&|]+|\[[^\]]*\])*)
-    | (?P<array>\[(?:[^\[\]'"]|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")*\])
-    )""", re.VERBOSE)
-
-_MISSING = object()
-
-#: relational operators written as words, as Jayway has them
-_WORD_OPERATORS = ("in", "nin", "subsetof", "anyof", "noneof", "size", "empty")
-
-Predicate = Callable[[JSON, JSON], bool]  # predicate(node, root)
-
-
-def _compile_filter(expr: str, text: str) -> Predicate:
-    tokens: list[tuple[str, str]] = []
-    pos = 0
-    expr = expr.strip()
-    while pos < len(expr):
-        m = _FILTER_TOKEN.match(expr, pos)
-        kind = m.lastgroup if m else None
-        if not m or kind is None or m.end() == pos:
-            raise PathSyntaxError(f"Invalid JSONPath {text!r}: cannot parse filter near {expr[pos:]!r}")
-        tokens.append((kind, m.group(kind)))
-        pos = m.end()
-        while pos < len(expr) and expr[pos].isspace():
-            pos += 1
-    parser = _FilterParser(tokens, text)
-    pred = parser.parse_or()
-    if parser.i != len(tokens):
-        raise PathSyntaxError(f"Invalid JSONPath {text!r}: unexpected {tokens[parser.i][1]!r} in filter")
-    return lambda node, root: bool(pred(node, root))
-
-
-class _FilterParser:
-    def __init__(self, tokens: list, text: str) -> None:
-        self.tokens, self.i, self.text = tokens, 0, text
-
-    def peek(self) -> tuple[str, str] | None:
-        return self.tokens[self.i] if self.i < len(self.tokens) else None
-
-    def take(self) -> tuple[str, str]:
-        tok = self.peek()
-        if tok is None:
-            raise PathSyntaxError(f"Invalid JSONPath {self.text!r}: filter ends too early")
-        self.i += 1
-        return tok
-
-    def parse_or(self) -> Callable:
-        left = self.parse_and()
-        while self.peek() == ("op", "||"):
-            self.i += 1
-            right = self.parse_and()
-            left = (lambda a, b: lambda n, r: a(n, r) or b(n, r))(left, right)
-        return left
-
-    def parse_and(self) -> Callable:
-        left = self.parse_not()
-        while self.peek() == ("op", "&&"):
-            self.i += 1
-            right = self.parse_not()
-            left = (lambda a, b: lambda n, r: a(n, r) and b(n, r))(left, right)
-        return left
-
-    def parse_not(self) -> Callable:
-        if self.peek() == ("op", "!"):
-            self.i += 1
-            inner = self.parse_not()
-            return lambda n, r: not inner(n, r)
-        if self.peek() == ("op", "("):
-            self.i += 1
-            inner = self.parse_or()
-            if self.take() != ("op", ")"):
-                raise PathSyntaxError(f"Invalid JSONPath {self.text!r}: missing ')' in filter")
-            return inner
-        return self.parse_comparison()
-
-    def parse_comparison(self) -> Callable:
-        left = self.parse_operand()
-        tok = self.peek()
-        if tok and (tok[0] == "op" and tok[1] in ("==", "!=", "<", "<=", ">", ">=", "=~")
-                    or tok[0] == "word" and tok[1] in _WORD_OPERATORS):
-            self.i += 1
-            op = tok[1]
-            right = self.parse_operand()
-            return _comparison(op, left, right)
-        return lambda n, r: left(n, r) is not _MISSING
-
-    def parse_operand(self) -> Callable:
-        kind, value = self.take()
-        if kind == "path":
-            return _operand_path(value, self.text)
-        if kind == "regex":
-            body, _, flags = value[1:].rpartition("/")
-            try:
-                rx = re.compile(body, re.IGNORECASE if "i" in flags else 0)
-            except re.error as e:
-                raise PathSyntaxError(f"Invalid JSONPath {self.text!r}: bad regular expression /{body}/: {e}") from None
-            return lambda n, r: rx
-        if kind in ("str", "num", "array") or kind == "word" and value in ("true", "false", "null"):
-            const = self._literal(kind, value)
-            return lambda n, r: const
-        raise PathSyntaxError(f"Invalid JSONPath {self.text!r}: unexpected {value!r} in filter")
-
-    def _literal(self, kind: str, value: str) -> JSON:
-        if kind == "str":
-            return re.sub(r"\\(.)", r"\1", value[1:-1])
-        if kind == "num":
-            return float(value) if any(c in value for c in ".eE") else int(value)
-        if kind == "word":
-            return {"true": True, "false": False, "null": None}[value]
-        inner = value[1:-1].strip()
-        if not inner:
-            return []
-        items = []
-        for part in _split_union(inner, self.text):
-            m = _FILTER_TOKEN.fullmatch(part)
-            if not m or m.lastgroup not in ("str", "num", "word") or m.lastgroup == "word" and part not in (
-                    "true", "false", "null"):
-                raise PathSyntaxError(f"Invalid JSONPath {self.text!r}: bad array item {part!r} in filter")
-            items.append(self._literal(m.lastgroup, m.group(m.lastgroup)))
-        return items
-
-
-def _operand_path(value: str, text: str) -> Callable:
-    """``@...`` reads the node being tested, ``$...`` the document the path is evaluated on."""
-    on_root = value.startswith("$")
-    segments, definite = _parse_segments(value, 1)
-    if not definite:
-        many = _indefinite_getter(segments)
-        return (lambda n, r: many(r)) if on_root else (lambda n, r: many(n))
-    keys = tuple(s[1] for s in segments)
-
-    def follow(v: JSON) -> JSON:
-        for k in keys:
-            if isinstance(k, str):
-                if type(v) is not dict or k not in v:
-                    return _MISSING
-            elif type(v) is not list or not -len(v) <= k < len(v):
-                return _MISSING
-            v = v[k]
-        return v
-    return (lambda n, r: follow(r)) if on_root else (lambda n, r: follow(n))
-
-
-def _is_number(a: JSON) -> bool:
-    return isinstance(a, (int, float)) and not isinstance(a, bool)
-
-
-def _json_equal(a: JSON, b: JSON) -> bool:
-    """JSON equality: numbers by value (1 == 1.0), but true is not 1."""
-    if _is_number(a) and _is_number(b):
-        return a == b
-    if type(a) is not type(b):
-        return False
-    if type(a) is list:
-        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b))
-    if type(a) is dict:
-        return a.keys() == b.keys() and all(_json_equal(v, b[k]) for k, v in a.items())
-    return a == b
-
-
-def _contains(items: list, value: JSON) -> bool:
-    return any(_json_equal(value, x) for x in items)
-
-
-def _comparison(op: str, left: Callable, right: Callable) -> Callable:
-    def equal(n: JSON, root: JSON) -> bool:
-        l, r = left(n, root), right(n, root)
-        return l is not _MISSING and r is not _MISSING and _json_equal(l, r)
-
-    if op == "==":
-        return equal
-    if op == "!=":
-        return lambda n, root: not equal(n, root)
-    if op == "=~":
-        def matches(n: JSON, root: JSON) -> bool:
-            l, r = left(n, root), right(n, root)
-            return isinstance(l, str) and isinstance(r, re.Pattern) and r.fullmatch(l) is not None
-        return matches
-    if op in ("in", "nin"):
-        def member(n: JSON, root: JSON) -> bool:
-            l, r = left(n, root), right(n, root)
-            return l is not _MISSING and type(r) is list and _contains(r, l)
-        return member if op == "in" else (lambda n, root: not member(n, root))
-    if op in ("subsetof", "anyof", "noneof"):
-        def sets(n: JSON, root: JSON) -> bool:
-            l, r = left(n, root), right(n, root)
-            if type(l) is not list or type(r) is not list:
-                return False
-            if op == "subsetof":
-                return all(_contains(r, x) for x in l)
-            found = any(_contains(r, x) for x in l)
-            return found if op == "anyof" else not found
-        return sets
-    if op == "size":
-        def size(n: JSON, root: JSON) -> bool:
-            l, r = left(n, root), right(n, root)
-            return type(l) in (str, list) and _is_number(r) and len(l) == r
-        return size
-    if op == "empty":
-        def empty(n: JSON, root: JSON) -> bool:
-            l, r = left(n, root), right(n, root)
-            return type(l) in (str, list) and type(r) is bool and (len(l) == 0) == r
-        return empty
-    fn = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op]
-
-    def ordered(n: JSON, root: JSON) -> bool:
-        l, r = left(n, root), right(n, root)
-        if _is_number(l) and _is_number(r) or type(l) is str and type(r) is str:
-            return fn(l, r)
-        return False
-    return ordered
 
 
 # ---------------------------------------------------------------------------- setting
