@@ -1,4 +1,5 @@
-"""Request validation and response checking against botocore's models (stepline.api.shapes).
+"""Request validation (stepline.api.shapes) and response checking (stepline.testing) against
+botocore's models.
 
 The expected messages are AWS's formats. Those marked *recorded* were seen in answers from
 AWS services; the rest follow the same rules (see the module's docstring for the guesses).
@@ -17,8 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stepline.api import shapes
+from stepline.api import shapes, shapes_java
 from stepline.api.errors import ApiError
+from stepline.testing import _scalar_problem, check_output
 
 SFN = "stepfunctions"
 ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:machine"
@@ -63,7 +65,7 @@ def sample(shape: Any, full: bool = False, depth: int = 0, timestamps: bool = Tr
     if kind == "string":
         if "enum" in meta:
             return meta["enum"][0]
-        pattern = shapes._java_pattern(meta["pattern"]) if "pattern" in meta else None
+        pattern = shapes_java.java_pattern(meta["pattern"]) if "pattern" in meta else None
         for text in CANDIDATES:
             text = text * max(1, -(-(lo or 0) // len(text))) if pattern is None else text
             if (lo or 0) <= len(text) <= (hi if hi is not None else 10**9) and (
@@ -471,24 +473,24 @@ def test_every_model_pattern_is_checked() -> None:
                 shapes.validate_input(service, operation, {})
             except ApiError:
                 pass
-    assert shapes.UNCHECKED_PATTERNS == set()
-    assert all(shapes._java_pattern(pattern) is not None for pattern in all_patterns())
+    assert shapes_java.UNCHECKED_PATTERNS == set()
+    assert all(shapes_java.java_pattern(pattern) is not None for pattern in all_patterns())
 
 
 def test_patterns_match_whole_values_as_java_does() -> None:
-    pattern = shapes._java_pattern("[!-~]+")
+    pattern = shapes_java.java_pattern("[!-~]+")
     assert pattern is not None and pattern.fullmatch("token") and not pattern.fullmatch("to ken")
-    digits = shapes._java_pattern(r"\d{12}")
+    digits = shapes_java.java_pattern(r"\d{12}")
     assert digits is not None and digits.fullmatch("123456789012") and not digits.fullmatch("١٢٣٤٥٦٧٨٩٠١٢")
-    letters = shapes._java_pattern(r"[\p{L}\p{N}]+")
+    letters = shapes_java.java_pattern(r"[\p{L}\p{N}]+")
     assert letters is not None and letters.fullmatch("Zürich42") and not letters.fullmatch("a!")
-    assert shapes._java_pattern(r"\P{ASCII}+").fullmatch("é")  # type: ignore[union-attr]
-    assert shapes._java_pattern(r"\p{NoSuchClass}") is None
+    assert shapes_java.java_pattern(r"\P{ASCII}+").fullmatch("é")  # type: ignore[union-attr]
+    assert shapes_java.java_pattern(r"\p{NoSuchClass}") is None
 
 
-@pytest.mark.parametrize("java", sorted(shapes._LINEAR))
+@pytest.mark.parametrize("java", sorted(shapes_java._LINEAR))
 def test_linear_rewrites_accept_what_the_model_pattern_accepts(java: str) -> None:
-    original, rewrite = re.compile(java), shapes._java_pattern(java)
+    original, rewrite = re.compile(java), shapes_java.java_pattern(java)
     assert rewrite is not None
     for size in range(7):
         for chars in itertools.product("a :\t\x01", repeat=size):
@@ -499,7 +501,7 @@ def test_linear_rewrites_accept_what_the_model_pattern_accepts(java: str) -> Non
 def test_no_model_pattern_backtracks_for_long() -> None:
     probes = " \ta0-./:_%é$*?"
     for java in sorted(all_patterns()):
-        pattern = shapes._java_pattern(java)
+        pattern = shapes_java.java_pattern(java)
         assert pattern is not None
         started = time.perf_counter()
         for char, bad in itertools.product(probes, "\x01\n!"):
@@ -509,7 +511,7 @@ def test_no_model_pattern_backtracks_for_long() -> None:
 
 
 def test_java_double() -> None:
-    assert [shapes._java_double(x) for x in (100, 0.5, 0.001, 1e7, 1.5e-5, -2.5e20, 0.0, float("inf"))] == [
+    assert [shapes_java.java_double(x) for x in (100, 0.5, 0.001, 1e7, 1.5e-5, -2.5e20, 0.0, float("inf"))] == [
         "100.0", "0.5", "0.001", "1.0E7", "1.5E-5", "-2.5E20", "0.0", "Infinity"]
 
 
@@ -592,7 +594,7 @@ def test_a_typical_start_execution_costs_microseconds() -> None:
 def test_responses_built_from_the_model_pass(operation: str) -> None:
     for full in (False, True):
         response = json.loads(json.dumps(sample(output_shape(SFN, operation), full=full)))
-        assert shapes.check_output(SFN, operation, response) == []
+        assert check_output(SFN, operation, response) == []
 
 
 DESCRIBED = {
@@ -603,7 +605,7 @@ DESCRIBED = {
 
 
 def test_a_real_describe_execution_response_passes() -> None:
-    assert shapes.check_output(SFN, "DescribeExecution", DESCRIBED) == []
+    assert check_output(SFN, "DescribeExecution", DESCRIBED) == []
 
 
 @pytest.mark.parametrize(("change", "problem"), [
@@ -619,33 +621,33 @@ def test_a_real_describe_execution_response_passes() -> None:
     ({"output": None}, "output: null (AWS leaves an absent member out)"),
 ])
 def test_check_output_finds(change: dict, problem: str) -> None:
-    assert shapes.check_output(SFN, "DescribeExecution", {**DESCRIBED, **change}) == [problem]
+    assert check_output(SFN, "DescribeExecution", {**DESCRIBED, **change}) == [problem]
 
 
 def test_check_output_finds_missing_required_members() -> None:
     response = {key: value for key, value in DESCRIBED.items() if key not in ("executionArn", "startDate")}
-    assert shapes.check_output(SFN, "DescribeExecution", response) == [
+    assert check_output(SFN, "DescribeExecution", response) == [
         "executionArn: required member missing", "startDate: required member missing"]
 
 
 def test_check_output_walks_lists_and_maps() -> None:
     listed = {"executions": [{"executionArn": EXECUTION_ARN, "stateMachineArn": ARN, "name": "r",
                               "status": "RUNNING", "startDate": "now", "itemCount": "3"}]}
-    assert shapes.check_output(SFN, "ListExecutions", listed) == [
+    assert check_output(SFN, "ListExecutions", listed) == [
         "executions[0].startDate: expected a timestamp as epoch seconds (a number), got string 'now'",
         "executions[0].itemCount: expected an integer, got string '3'"]
-    assert shapes.check_output(SFN, "ListExecutions", {"executions": {}}) == [
+    assert check_output(SFN, "ListExecutions", {"executions": {}}) == [
         "executions: expected a list, got object {}"]
     described = {"stateMachineArn": ARN, "name": "m", "definition": "{}", "roleArn": "r", "type": "STANDARD",
                  "creationDate": 1700000000, "variableReferences": {"A": ["x"], "B": "y", "C": [2]}}
-    assert shapes.check_output(SFN, "DescribeStateMachine", described) == [
+    assert check_output(SFN, "DescribeStateMachine", described) == [
         "variableReferences['B']: expected a list, got string 'y'",
         "variableReferences['C'][0]: expected a string, got number 2"]
-    assert shapes.check_output(SFN, "DescribeStateMachine", {**described, "variableReferences": []}) == [
+    assert check_output(SFN, "DescribeStateMachine", {**described, "variableReferences": []}) == [
         "variableReferences: expected an object (map), got array []"]
 
 
 def test_check_output_of_blobs() -> None:
-    assert shapes._scalar_problem("blob", "YWJj") is None
-    assert shapes._scalar_problem("blob", "not base64!") == "expected a base64 string"
-    assert shapes._scalar_problem("blob", 3) == "expected a base64 string"
+    assert _scalar_problem("blob", "YWJj") is None
+    assert _scalar_problem("blob", "not base64!") == "expected a base64 string"
+    assert _scalar_problem("blob", 3) == "expected a base64 string"
