@@ -6,6 +6,7 @@ request goes over a real socket through boto3, exactly as a user's code would se
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -55,7 +56,7 @@ class Running:
             def recording(service: str, operation: str, handler: Any) -> Any:
                 def call(params: dict) -> Any:
                     response = handler(params)
-                    record.append((service, operation, response))
+                    record.append((service, operation, json.loads(response) if isinstance(response, str) else response))
                     return response
                 return call
             for op, handler in list(self.service.operations.items()):

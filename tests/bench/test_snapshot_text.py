@@ -12,6 +12,7 @@ import pytest
 
 from stepline.asl.values import dumps
 from stepline.engine.durable import Engine
+from stepline.engine.records import standard_start
 from stepline.integrations import Functions, Integrations
 from stepline.interpreter import snapshot as snapshots
 from stepline.store import open_store
@@ -60,8 +61,7 @@ def test_the_snapshot_text_is_the_dump_at_every_commit(db: str, monkeypatch: pyt
         runs = [(MAP, {"items": [{"i": i, "pad": "x" * i} for i in range(25)]}),
                 (NESTED, {"rows": [{"cells": [r, r + 1, r + 2]} for r in range(4)]}),
                 (PARALLEL, {"in": 1})]
-        arns = [engine.start_execution(state_machine_arn=SM.format(f"s{i}"), state_machine_name=f"s{i}",
-                                       definition=json.dumps(d), input_text=json.dumps(data)).result(10).arn
+        arns = [engine.start_execution(standard_start(SM.format(f"s{i}"), json.dumps(d), json.dumps(data))).result(10).arn
                 for i, (d, data) in enumerate(runs)]
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and any(store.get_execution(a).status == "RUNNING" for a in arns):

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from stepline.engine.durable import enqueue
+from stepline.engine.records import standard_start
 from stepline.store import open_store
 
 from . import workload
@@ -81,8 +82,8 @@ def chaos(url: str, tmp: Path, *, workers: int, per_kind: int, kills: int, seed:
     for kind in workload.DEFINITIONS:
         for _ in range(per_kind):
             n += 1
-            record = enqueue(store, definition=workload.definition(kind), state_machine_arn=SM.format(kind),
-                             state_machine_name=f"chaos-{kind}", name=f"e{n}", input_text=json.dumps({"id": n}))
+            record = enqueue(store, standard_start(SM.format(kind), workload.definition(kind), json.dumps({"id": n}),
+                                                   name=f"e{n}"))
             started.append((record.arn, kind, n))
     pool = Workers(url, functions, log, tmp)
     pool.launch(workers)

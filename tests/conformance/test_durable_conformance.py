@@ -20,9 +20,10 @@ from typing import Any, Iterator
 import pytest
 
 from stepline.engine.durable import Engine
+from stepline.engine.records import standard_start
 from stepline.integrations import Functions, Integrations
 from stepline.integrations.functions import load_module
-from stepline.interpreter.events import details_key
+from stepline.interpreter.history import details_key
 from stepline.store import open_store
 from tests.store.conftest import _create_database, _drop_database, pg_template, pg_url  # noqa: F401 - fixture
 
@@ -53,10 +54,9 @@ def _run_group(url: str, cases: list[pathlib.Path]) -> dict[str, dict]:
         started = []
         for case in cases:
             machine = "m" + hashlib.sha1(case.name.encode()).hexdigest()[:12]
-            future = engine.start_execution(
-                state_machine_arn=f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:{machine}",
-                state_machine_name=machine, definition=(case / "definition.json").read_text(),
-                input_text=(case / "input.json").read_text(), name=None)
+            future = engine.start_execution(standard_start(
+                f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:{machine}", (case / "definition.json").read_text(),
+                (case / "input.json").read_text()))
             started.append((case, future.result(30).arn))
         deadline = time.monotonic() + DEADLINE_S
         results = {}

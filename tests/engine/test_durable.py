@@ -11,8 +11,9 @@ import pytest
 from stepline.engine.durable import (
     Engine, ExecutionAlreadyExists, ExecutionDoesNotExist, ExecutionNotRedrivable, enqueue, redrive_status,
 )
+from stepline.engine.records import standard_start
 from stepline.integrations import Functions, Integrations
-from stepline.interpreter.events import details_key
+from stepline.interpreter.history import details_key
 from stepline.store import open_store
 
 SM = "arn:aws:states:us-east-1:123456789012:stateMachine:{}"
@@ -37,9 +38,8 @@ class Harness:
         self.engine = self._engine()
 
     def start(self, definition: dict, data: Any = None, *, name: str | None = None, machine: str = "m") -> str:
-        future = self.engine.start_execution(state_machine_arn=SM.format(machine), state_machine_name=machine,
-                                             definition=json.dumps(definition), input_text=json.dumps(data or {}),
-                                             name=name)
+        future = self.engine.start_execution(standard_start(SM.format(machine), json.dumps(definition),
+                                                            json.dumps(data or {}), name=name))
         return future.result(10).arn
 
     def wait(self, arn: str, timeout: float = 10) -> Any:
@@ -283,8 +283,7 @@ def test_what_cannot_be_redriven(harness) -> None:
 
 def test_a_queued_execution_is_claimed_and_run(harness, db: str) -> None:
     h = harness()
-    record = enqueue(h.store, definition=json.dumps(PASSES), state_machine_arn=SM.format("q"),
-                     state_machine_name="q", name="queued", input_text='{"v": 9}')
+    record = enqueue(h.store, standard_start(SM.format("q"), json.dumps(PASSES), '{"v": 9}', name="queued"))
     done = h.wait(record.arn)
     assert (done.status, json.loads(done.output)) == ("SUCCEEDED", {"v": 9, "r": "done"})
 

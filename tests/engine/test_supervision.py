@@ -13,7 +13,8 @@ from typing import Any, Callable
 
 import pytest
 
-from stepline.engine.durable import Engine, new_record
+from stepline.engine.durable import Engine
+from stepline.engine.records import new_record, standard_start
 from stepline.interpreter import Interpreter
 from stepline.store import ExecutionRecord, StoreRefusedValue, Write
 
@@ -26,8 +27,7 @@ WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "Next": "
 
 def start_many(h: Harness, definition: dict, inputs: list[Any]) -> list[str]:
     """Start executions at once (their starts are taken and committed together)."""
-    futures = [h.engine.start_execution(state_machine_arn=SM.format("m"), state_machine_name="m",
-                                        definition=json.dumps(definition), input_text=json.dumps(data))
+    futures = [h.engine.start_execution(standard_start(SM.format("m"), json.dumps(definition), json.dumps(data)))
                for data in inputs]
     return [f.result(10).arn for f in futures]
 
@@ -67,14 +67,14 @@ def test_a_fault_in_one_executions_step_fails_it_alone(harness: Callable[..., Ha
 
 def test_a_fault_in_rendering_one_execution_fails_it_alone(harness: Callable[..., Harness]) -> None:
     h = harness()
-    write = h.engine._write
+    write = h.engine.committer._write
 
     def faulty(live: Any, now: float) -> Any:
         if live.execution.input == {"render": "boom"}:
             raise ValueError("cannot render")
         return write(live, now)
 
-    h.engine._write = faulty  # type: ignore[method-assign]
+    h.engine.committer._write = faulty  # type: ignore[method-assign]
     arns = start_many(h, WAIT, [{"n": 1}, {"render": "boom"}, {"n": 2}])
     assert "cannot render" in runtime_failure(h, arns[1])
     history = h.history(arns[1])
@@ -131,8 +131,7 @@ def stored(h: Harness, snapshot: str, name: str, input_text: str = '{"x": 1}') -
     definition = json.dumps(WAIT)
     digest = hashlib.sha256(definition.encode()).hexdigest()
     h.store.put_definition(digest, definition)
-    record = new_record(state_machine_arn=SM.format("m"), state_machine_name="m", name=name, input_text=input_text,
-                        digest=digest, now=time.time())
+    record = new_record(standard_start(SM.format("m"), definition, input_text, name=name), digest, time.time())
     record.snapshot, record.wake_at = snapshot, record.start_time
     h.store.commit([Write(record, new=True)])
     h.store.notify()
@@ -161,14 +160,14 @@ def test_waiting_executions_are_held_within_the_memory_budget(harness: Callable[
     deadline = time.monotonic() + 0.8  # while they wait
     peak = 0
     while time.monotonic() < deadline:
-        peak = max(peak, h.engine._held_bytes)
+        peak = max(peak, h.engine.holding.bytes)
         time.sleep(0.01)
     assert h.engine.evicted >= 20, h.engine.evicted
     assert peak <= budget + 200 * 1024, peak  # within the budget but for the one that crossed it
     for i, arn in enumerate(arns):
         record = h.wait(arn)
         assert record.status == "SUCCEEDED" and json.loads(record.output)["n"] == i
-    assert h.engine._held_bytes == 0 and not h.engine.live
+    assert h.engine.holding.bytes == 0 and not h.engine.live
 
 
 def test_an_evicted_execution_wakes_for_a_signal(harness: Callable[..., Harness]) -> None:

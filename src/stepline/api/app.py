@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .. import ids
-from ..asl.values import NotJson, parse_json
+from ..asl.values import JsonText, NotJson, parse_json
 from ..service import Service, ServiceError
 from . import shapes
 from .errors import ApiError
@@ -43,7 +43,10 @@ POLL_INTERVALS = (0.02, 0.05, 0.1, 0.2, 0.25)
 class _Response(Response):
     def __init__(self, body: Any, status: int, content_type: str, request_id: str) -> None:
         try:
-            text = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+            if isinstance(body, JsonText):  # written already (GetExecutionHistory: the stored events)
+                text = body.encode("utf-8")
+            else:
+                text = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:  # (a lone surrogate in a stored value: escaped, as JSON may)
             text = json.dumps(body, separators=(",", ":")).encode("ascii")
         super().__init__(text, status, headers={"x-amzn-RequestId": request_id}, media_type=content_type)

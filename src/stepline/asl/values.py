@@ -40,6 +40,12 @@ def dumps(value: JSON) -> str:
     return _compact(value)
 
 
+class JsonText(str):
+    """JSON text already written, to be sent as it is (a response assembled from stored text)."""
+
+    __slots__ = ()
+
+
 def loads(text: str) -> JSON:
     """Read JSON text that stepline wrote itself (a stored snapshot, event or output)."""
     return json.loads(text)

@@ -49,7 +49,6 @@ import uuid
 from typing import Any, Iterator
 
 from ..asl.values import dumps
-from ..ids import new_uuid
 from ..integrations import Functions, Integrations
 from ..store import Store, Write, open_store
 
@@ -196,6 +195,7 @@ def run_workflow(url: str, name: str, count: int, workers: int, timeout: float, 
     try:
         if workers == 0:
             from ..engine.durable import HISTORY_LIMIT, Engine
+            from ..engine.records import standard_start
             engine = Engine(store, Integrations(Functions({"bench-echo": echo})),
                             history_limit=BIG_HISTORY if name in EXTRA else HISTORY_LIMIT)
             if prof is not None:
@@ -207,8 +207,7 @@ def run_workflow(url: str, name: str, count: int, workers: int, timeout: float, 
             stats = Stats(store)
             engine.run_in_thread()
             if not enqueue:
-                futures = [engine.start_execution(state_machine_arn=sm_arn, state_machine_name=sm_name,
-                                                  definition=definition, input_text=text) for text in inputs]
+                futures = [engine.start_execution(standard_start(sm_arn, definition, text)) for text in inputs]
         else:
             if name in EXTRA:
                 raise SystemExit(f"{name} runs only in-process (--workers 0): its history is over the limit")
@@ -264,15 +263,14 @@ def wait_until_done(probe: Probe, count: int, t0: float, timeout: float, name: s
 def enqueue_all(store: Store, definition: str, sm_arn: str, sm_name: str, inputs: list[str]) -> None:
     """Put the executions in the store, due now, many per transaction (what a queue in front
     of the engines does); then wake the workers."""
-    from ..engine.durable import new_record
+    from ..engine.records import new_record, standard_start
     digest = hashlib.sha256(definition.encode()).hexdigest()
     store.put_definition(digest, definition)
     for start in range(0, len(inputs), ENQUEUE_BATCH):
         now = time.time()
         writes = []
         for i in range(start, min(start + ENQUEUE_BATCH, len(inputs))):
-            record = new_record(state_machine_arn=sm_arn, state_machine_name=sm_name, name=new_uuid(),
-                                input_text=inputs[i], digest=digest, now=now)
+            record = new_record(standard_start(sm_arn, definition, inputs[i]), digest, now)
             record.wake_at = now
             writes.append(Write(record, new=True))
         store.commit(writes)

@@ -19,6 +19,7 @@ import tempfile
 import time
 
 from ..engine.durable import MEMORY_BUDGET, Engine
+from ..engine.records import standard_start
 from ..integrations import Integrations
 from ..store import open_store
 
@@ -47,9 +48,8 @@ def measure(executions: int, input_kib: int, budget: int) -> dict:
             before = rss()
             started = time.monotonic()
             for batch in range(0, executions, 100):
-                futures = [engine.start_execution(
-                    state_machine_arn=SM, state_machine_name="memory", definition=WAITING,
-                    input_text=json.dumps({"n": i, "blob": "x" * (input_kib * 1024 - 32)}))
+                futures = [engine.start_execution(standard_start(
+                    SM, WAITING, json.dumps({"n": i, "blob": "x" * (input_kib * 1024 - 32)})))
                     for i in range(batch, min(batch + 100, executions))]
                 for future in futures:
                     future.result(60)
@@ -57,7 +57,7 @@ def measure(executions: int, input_kib: int, budget: int) -> dict:
             after = rss()
             return {"executions": executions, "input_kib": input_kib, "budget": budget or None,
                     "rss_before": before, "rss_after": after, "rss_growth": after - before,
-                    "held_estimate": engine._held_bytes, "held": len(engine.live), "evicted": engine.evicted,
+                    "held_estimate": engine.holding.bytes, "held": len(engine.live), "evicted": engine.evicted,
                     "seconds": round(took, 2)}
         finally:
             engine.shutdown()

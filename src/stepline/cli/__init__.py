@@ -193,8 +193,8 @@ def run_once(machine: parser.StateMachine, input_text: str, *, functions: Sequen
             raise UsageError(str(e)) from None
         integrations.interceptor = mocks.interceptor
     execution = new_execution(machine, value, input_text=input_text, name=name,
-                              state_machine_name=state_machine_name or "stepline-run")
-    execution.test_case = test_case if mocks is not None else None
+                              state_machine_name=state_machine_name or "stepline-run",
+                              test_case=test_case if mocks is not None else None)
     LocalRunner(execution, integrations, virtual_time=virtual_time, history_limit=history_limit).run()
     out = {"status": execution.status, "output": execution.output, "error": execution.error,
            "cause": execution.cause}

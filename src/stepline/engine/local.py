@@ -20,13 +20,15 @@ import time
 from collections import deque
 from typing import Any, Callable, Mapping
 
-from .. import config
+from .. import arns, config, ids
 from ..asl import parser
 from ..asl.model import StateMachine
 from ..asl.values import JSON, size_in_bytes
-from ..integrations import Integrations, TaskFailure, task_context
+from ..integrations import Integrations
 from ..integrations.functions import Functions, registered
 from ..interpreter import Execution, Interpreter
+from ..interpreter.start import Start
+from .tasks import NOT_MOCKED, call_task, mocked_answer
 from ..interpreter.core import HISTORY_LIMIT
 from ..interpreter.frames import FINISHED, RUNNING, Sleep, Spawn, TaskCall
 
@@ -52,7 +54,6 @@ class Clock:
 
 
 _REAL_TIME = Clock(False)  # real time holds no state of its own: one serves every runner
-_NOT_MOCKED = object()  # what LocalRunner._mocked returns for a task the mocks let through
 
 
 class LocalRunner:
@@ -143,20 +144,15 @@ class LocalRunner:
     def _invoke(self, call: TaskCall) -> Any:
         interp, now = self.interpreter, self.clock.now
         if call.token is not None or call.resource.kind == "activity":
-            answered = self._mocked(call)
-            if answered is not _NOT_MOCKED:
+            answered = mocked_answer(self.integrations, interp, call, now())
+            if answered is not NOT_MOCKED:
                 return answered
             return interp.task_failed(call, "States.TaskFailed", "stepline runs callbacks (.waitForTaskToken) and "
                                       "activities in `stepline server`, which can receive SendTaskSuccess; "
                                       "`stepline run` cannot (unless a mock test case answers the state)", now())
         if call.timeout is None and self.timeout is None:
             # nothing can interrupt this task: call it right here (the cheapest way)
-            try:
-                result, size = self.integrations.invoke(call.resource, call.input, timeout=None, token=call.token,
-                                                        context=task_context(call))
-            except TaskFailure as e:
-                return interp.task_failed(call, e.error, e.cause, now())
-            return interp.task_succeeded(call, result, now(), size=size)
+            return self._answer(call, *call_task(self.integrations, call))
         self.inflight += 1
         if call.timeout is not None:
             self._timer(now() + call.timeout, "task-timeout", call)
@@ -164,40 +160,17 @@ class LocalRunner:
                          name="stepline-task").start()
         return None
 
-    def _mocked(self, call: TaskCall) -> Any:
-        """A callback or activity task answered by the mock interceptor (Step Functions Local: the
-        token is made, the mocked response is the task's result, no callback is awaited), or
-        _NOT_MOCKED when the interceptor lets it through."""
-        interp, now, interceptor = self.interpreter, self.clock.now, self.integrations.interceptor
-        if interceptor is None:
-            return _NOT_MOCKED
-        try:
-            mocked, result = interceptor(call.resource, call.input, token=call.token, **task_context(call))
-        except TaskFailure as e:
-            return interp.task_failed(call, e.error, e.cause, now())
-        if not mocked:
-            return _NOT_MOCKED
-        if call.resource.kind == "activity":
-            interp.tasks.started(call, None, now())  # as a worker taking it would (ActivityStarted)
-        return interp.task_succeeded(call, result, now())
-
     def _run_task(self, call: TaskCall, completions: queue.SimpleQueue) -> None:
-        try:
-            completions.put((call, True, self.integrations.invoke(call.resource, call.input, timeout=call.timeout,
-                                                                  token=call.token, context=task_context(call))))
-        except TaskFailure as e:
-            completions.put((call, False, e))
-        except BaseException as e:  # noqa: BLE001 - a bug in an integration must not hang the loop
-            completions.put((call, False, TaskFailure("States.TaskFailed", f"{type(e).__name__}: {e}")))
+        completions.put((call, *call_task(self.integrations, call)))
 
     def _complete(self, item: tuple) -> None:
-        call, ok, value = item
         self.inflight -= 1
-        now = self.clock.now()
+        self._handle(self._answer(*item))
+
+    def _answer(self, call: TaskCall, ok: bool, value: Any) -> Any:
         if ok:
-            self._handle(self.interpreter.task_succeeded(call, value[0], now, size=value[1]))
-        else:
-            self._handle(self.interpreter.task_failed(call, value.error, value.cause, now))
+            return self.interpreter.task_succeeded(call, value[0], self.clock.now(), size=value[1])
+        return self.interpreter.task_failed(call, value.error, value.cause, self.clock.now())
 
     # ------------------------------------------------------------------ time
 
@@ -239,26 +212,34 @@ class LocalRunner:
                 interp.time_out(self.execution, now)
 
 
-def new_execution(machine: StateMachine, input: JSON, *, input_text: str | None = None, name: str | None = None,
-                  state_machine_name: str = "stepline-run", region: str | None = None,
-                  account: str | None = None, start_time: float | None = None) -> Execution:
-    """An execution of ``machine`` about to start; without ``name`` it is named by a random UUID
-    when its name is first read."""
+def local_start(input: JSON, *, input_text: str | None = None, name: str | None = None,
+                state_machine_name: str = "stepline-run", region: str | None = None, account: str | None = None,
+                input_size: int | None = None, test_case: str | None = None) -> Start:
+    """The start of an execution run in this process; without ``name`` it is named by a random
+    UUID when its name is first read."""
     region = region or config.region()
     account = account or config.account()
-    arns = _arns.get((region, account, state_machine_name))
-    if arns is None:
+    known = _arns.get((region, account, state_machine_name))
+    if known is None:
         if len(_arns) > 64:
             _arns.clear()
-        arns = _arns[region, account, state_machine_name] = (
-            f"arn:aws:states:{region}:{account}:execution:{state_machine_name}:",
-            f"arn:aws:states:{region}:{account}:stateMachine:{state_machine_name}",
-            f"arn:aws:iam::{account}:role/stepline-execution-role")
-    prefix, sm_arn, role_arn = arns
-    return Execution(machine, arn=None if name is None else prefix + name, name=name, arn_prefix=prefix,
-                     input=input, input_text=input_text, role_arn=role_arn, state_machine_arn=sm_arn,
-                     state_machine_name=state_machine_name, start_time=time.time() if start_time is None else start_time,
-                     region=region, account=account)
+        known = _arns[region, account, state_machine_name] = (
+            arns.execution(region, account, state_machine_name, ""),
+            arns.state_machine(region, account, state_machine_name), arns.role(region, account))
+    prefix, sm_arn, role_arn = known
+    return Start(state_machine_arn=sm_arn, state_machine_name=state_machine_name, name=name,
+                 arn=None if name is None else prefix + name, arn_prefix=prefix, input=input, input_text=input_text,
+                 role_arn=role_arn, region=region, account=account, input_size=input_size, test_case=test_case)
+
+
+def new_execution(machine: StateMachine, input: JSON, *, input_text: str | None = None, name: str | None = None,
+                  state_machine_name: str = "stepline-run", region: str | None = None,
+                  account: str | None = None, start_time: float | None = None, input_size: int | None = None,
+                  test_case: str | None = None) -> Execution:
+    """An execution of ``machine`` about to start in this process (see :func:`local_start`)."""
+    start = local_start(input, input_text=input_text, name=name, state_machine_name=state_machine_name, region=region,
+                        account=account, input_size=input_size, test_case=test_case)
+    return Execution(machine, start, time.time() if start_time is None else start_time, new_id=ids.new_uuid)
 
 
 #: (region, account, state machine name) -> the execution ARN's prefix, the state machine's ARN
@@ -299,9 +280,8 @@ def run(definition: Any, input: JSON = None, *, functions: Any = None, virtual_t
     value = {} if input is None else input
     size = size_in_bytes(value)  # refuses what is not JSON before anything runs
     execution = new_execution(machine, value, name=name, region=region, account=account,
-                              state_machine_name=state_machine_name or "stepline-run")
-    execution.input_size = size
-    execution.test_case = test_case
+                              state_machine_name=state_machine_name or "stepline-run", input_size=size,
+                              test_case=test_case)
     return LocalRunner(execution, integrations, virtual_time=virtual_time, history_limit=history_limit).run()
 
 

@@ -25,7 +25,8 @@ from ..asl.model import (
     State, WaitState,
 )
 from ..asl.values import JSON, size_in_bytes
-from . import events as ev
+from . import history
+from .history import append
 from . import io
 from .fanout import FanOut, abort_children
 from .frames import (
@@ -63,9 +64,9 @@ class Interpreter:
 
     def start(self, execution: Execution, now: float) -> Frame:
         """Record ``ExecutionStarted`` and make the root frame (advance it next)."""
-        details = {"input": ev.RawJson(execution.input_text) if execution.input_text is not None else execution.input,
-                   "roleArn": execution.role_arn}
-        execution.events.append((ev.EXECUTION_STARTED, 0, now, details))
+        details = {"input": history.RawJson(execution.input_text) if execution.input_text is not None
+                   else execution.input, "roleArn": execution.role_arn}
+        execution.events.append((history.EXECUTION_STARTED, 0, now, details))  # (the first: it follows none)
         text, size = execution.input_text, execution.input_size
         if size is None:
             size = (len(text) if text.isascii() else len(text.encode())) if text is not None \
@@ -92,7 +93,7 @@ class Interpreter:
             budget -= 1
             if budget < 0:  # let the engine commit, check limits, serve others; then go on
                 return Spawn([frame])
-            if phase == ENTER or phase == START:  # enter the state (inlined: once per transition)
+            if phase == ENTER or phase == START:  # enter the state (history.append inlined: once per transition)
                 if phase == START:
                     self.fanout.child_started(frame, now)
                 log = frame.log
@@ -228,7 +229,7 @@ class Interpreter:
         if assigned:
             details["assignedVariables"] = assigned
             frame.assign(assigned)
-        log = frame.log
+        log = frame.log  # (history.append, inlined: once per transition)
         log.append((st.exited, frame.last, now, details))
         frame.last = len(log)
         target = next_state or st.next
@@ -261,7 +262,7 @@ class Interpreter:
         if frame.group is not None:
             return self.fanout.child_succeeded(frame, output, now)
         ex = frame.execution
-        ex.events.append((ev.EXECUTION_SUCCEEDED, frame.last, now, {"output": output}))
+        append(frame, history.EXECUTION_SUCCEEDED, now, {"output": output})
         ex.status, ex.output, ex.stop_time = SUCCEEDED, output, now
         return FINISHED
 
@@ -273,7 +274,7 @@ class Interpreter:
         if frame.group is not None:
             return self.fanout.child_failed(frame, error, cause, now, terminal=terminal or error == errors.RUNTIME)
         ex = frame.execution
-        ex.events.append((ev.EXECUTION_FAILED, frame.last, now, {"error": error, "cause": cause}))
+        append(frame, history.EXECUTION_FAILED, now, {"error": error, "cause": cause})
         ex.status, ex.error, ex.cause, ex.stop_time = FAILED, error, cause, now
         if ex.map_run_groups:
             abort_children(ex, now)
@@ -295,19 +296,16 @@ class Interpreter:
         if e.in_state:
             cause = (f"An error occurred while executing the state '{st.name}' (entered at the event id "
                      f"#{frame.entered_id}). {cause}" if cause else cause)
-        log = frame.log
         if e.error == errors.QUERY_EVALUATION_ERROR:
             # AWS links EvaluationFailed to what preceded the state's entry, except for a Wait
             # state, whose Seconds/Timestamp are evaluated after its entry was recorded.
             prev = frame.entered_id if st.type == "Wait" or not frame.entered_id else frame.entered_prev
             details = {"error": e.error, "cause": cause, "location": e.location, "state": st.name}
-            log.append((ev.EVALUATION_FAILED, prev, now, details))
-            frame.last = len(log)
+            append(frame, history.EVALUATION_FAILED, now, details, prev=prev)
         if e.error == errors.RUNTIME or not e.in_state and e.error == errors.DATA_LIMIT_EXCEEDED:
             return self.frame_failed(frame, e.error, cause, now, terminal=True)
         if st.type in ("Map", "Parallel") and frame.child_group is None:
-            log.append((st.type + "StateFailed", frame.last, now, None))  # failed before any child started
-            frame.last = len(log)
+            append(frame, history.failed_type(st.type), now)  # failed before any child started
         return self.handle_error(frame, st, e.error, cause, now)
 
     def handle_error(self, frame: Frame, st: State, error: str | None, cause: str | None, now: float,
@@ -405,7 +403,7 @@ class Interpreter:
         """StopExecution: ABORTED, with ExecutionAborted as the last event. As AWS records it, the
         event follows no other (previousEventId 0) and its details are there even when empty."""
         details = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
-        self._close(execution, ev.EXECUTION_ABORTED, ABORTED, details, error, cause, now, prev=0)
+        self._close(execution, history.EXECUTION_ABORTED, ABORTED, details, error, cause, now, prev=0)
 
     def redrive(self, execution: Execution, now: float) -> Frame:
         """RedriveExecution: ``execution`` (restored from its redrive snapshot) runs again from
@@ -418,9 +416,8 @@ class Interpreter:
         execution.status, execution.output, execution.error, execution.cause = RUNNING, None, None, None
         execution.stop_time = None
         execution._ctx_execution = None  # $$.Execution.RedriveCount/RedriveTime change
-        log = execution.events
-        log.append((ev.EXECUTION_REDRIVEN, len(log), now, {"redriveCount": execution.redrive_count}))
-        root.last = len(log)
+        append(root, history.EXECUTION_REDRIVEN, now, {"redriveCount": execution.redrive_count},
+               prev=len(execution.events))
         root.phase = ENTER
         return root
 
@@ -441,14 +438,14 @@ class Interpreter:
     def fail(self, execution: Execution, error: str, cause: str | None, now: float) -> None:
         """Fail the execution from outside its states (e.g. its history grew past the limit)."""
         details = {"error": error} if cause is None else {"error": error, "cause": cause}
-        self._close(execution, ev.EXECUTION_FAILED, FAILED, details, error, cause, now,
+        self._close(execution, history.EXECUTION_FAILED, FAILED, details, error, cause, now,
                     prev=len(execution.events))
 
     def time_out(self, execution: Execution, now: float) -> None:
         """The execution's TimeoutSeconds elapsed. As AWS records it: ExecutionTimedOut follows
         no other event (previousEventId 0) and holds the error alone (DescribeExecution shows
         neither error nor cause: see :func:`stepline.engine.durable.described_failure`)."""
-        self._close(execution, ev.EXECUTION_TIMED_OUT, TIMED_OUT, {"error": errors.TIMEOUT}, errors.TIMEOUT, None,
+        self._close(execution, history.EXECUTION_TIMED_OUT, TIMED_OUT, {"error": errors.TIMEOUT}, errors.TIMEOUT, None,
                     now, prev=0)
 
     def _close(self, execution: Execution, event_type: str, status: str, details: dict, error: str | None,

@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..asl import errors
-from ..ids import new_uuid
+from .. import arns
 from ..asl.errors import StatesError
 from ..asl.jsonpath import PathNotFound
 from ..asl.model import MapState, ParallelState
 from ..asl.templates import unexpected_type
 from ..asl.values import JSON, dumps, size_in_bytes
 from . import io
-from . import events as ev
+from . import history as ev
 from .frames import DONE, RUNNING, START, WAITING, ChildLog, Execution, Frame, Group, Spawn
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -118,8 +118,8 @@ class FanOut:
                                                                 "redriveCount": ex.redrive_count}))
             else:
                 ex.map_runs += 1
-                group.map_run_arn = (f"arn:aws:states:{ex.region}:{ex.account}:mapRun:{ex.state_machine_name}/"
-                                     f"{st.label or st.name}:{new_uuid()}")
+                group.map_run_arn = arns.map_run(ex.region, ex.account, ex.state_machine_name, st.label or st.name,
+                                                 ex.new_id())
                 log.append(("MapRunStarted", frame.last, now, {"mapRunArn": group.map_run_arn}))
                 group.started_at = now
             if ex.map_run_groups is None:
@@ -507,7 +507,7 @@ def abort_children(execution: Execution, now: float) -> None:
 def _child_log(ex: Execution, group: Group, item: JSON, now: float) -> ChildLog:
     """A Distributed Map child's own history, begun."""
     assert group.map_run_arn is not None
-    log = ChildLog(ex, group.map_run_arn, new_uuid(), now, item)
+    log = ChildLog(group.map_run_arn, ex.new_id(), now, item)
     log.append((ev.EXECUTION_STARTED, 0, now, {"input": item, "roleArn": ex.role_arn}))
     return log
 

@@ -13,13 +13,14 @@ What :meth:`Interpreter.advance` asks of its caller is one of the request types 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
+from .. import arns
 from ..asl.jsonpath import PathNotFound
 from ..asl.model import Program, Resource, StateMachine, TaskState
 from ..asl.values import JSON
-from ..ids import new_uuid
 from . import context as _context
+from .start import Start
 
 RUNNING = "RUNNING"
 SUCCEEDED = "SUCCEEDED"
@@ -36,33 +37,22 @@ START = 4      # a child frame not yet announced (MapIterationStarted), then as 
 
 
 class Execution:
-    """One execution: identity, input, the history being written, and the outcome."""
+    """One execution: what started it, the history being written, and the outcome."""
 
-    __slots__ = ("machine", "_arn", "_name", "_arn_prefix", "input", "input_text", "role_arn", "state_machine_arn",
-                 "state_machine_name", "start_time", "events", "status", "output", "error", "cause",
-                 "root", "_ctx_execution", "redrive_count", "region", "account", "stop_time", "map_runs", "map_run_groups",
-                 "test_case",
-                 "input_size", "redrive_time", "ended_children", "records_children")
+    __slots__ = ("machine", "start", "_arn", "_name", "new_id", "start_time", "events", "status", "output", "error",
+                 "cause", "root", "_ctx_execution", "redrive_count", "stop_time", "map_runs", "map_run_groups",
+                 "redrive_time", "ended_children", "records_children")
 
-    def __init__(self, machine: StateMachine, *, arn: str | None, name: str | None, input: JSON,
-                 input_text: str | None, role_arn: str, state_machine_arn: str, state_machine_name: str,
-                 start_time: float, region: str = "us-east-1", account: str = "123456789012",
-                 redrive_count: int = 0, arn_prefix: str = "") -> None:
-        """Without ``name`` the execution is named by a random UUID, made when first read (an
-        in-process run that never reads it does not pay for it); without ``arn`` the ARN is
-        ``arn_prefix`` and the name."""
+    def __init__(self, machine: StateMachine, start: Start, start_time: float, *, redrive_count: int = 0,
+                 new_id: Callable[[], str]) -> None:
+        """Without a name in ``start``, the execution is named by ``new_id()`` when its name is
+        first read (an in-process run that never reads it does not pay for it)."""
         self.machine = machine
-        self._arn = arn
-        self._name = name
-        self._arn_prefix = arn_prefix
-        self.input = input
-        self.input_text = input_text
-        self.role_arn = role_arn
-        self.state_machine_arn = state_machine_arn
-        self.state_machine_name = state_machine_name
+        self.start = start
+        self._arn = start.arn
+        self._name = start.name
+        self.new_id = new_id  # ids it records: its name, Map Run ids, child executions' names
         self.start_time = start_time
-        self.region = region
-        self.account = account
         self.events: list = []
         self.status = RUNNING
         self.output: JSON = None
@@ -74,8 +64,6 @@ class Execution:
         self.redrive_time: float | None = None
         self.map_runs: int = 0
         self.map_run_groups: dict[str, Group] | None = None  # the Distributed Map runs seen, by ARN
-        self.test_case: str | None = None  # the mock test case its tasks answer from (MockConfigFile)
-        self.input_size: int | None = None  # the input's size as JSON, when the caller knows it
         #: whether Distributed Map children keep their history as executions of their own (the
         #: durable engine stores them; ``stepline run`` has no use for them)
         self.records_children = False
@@ -87,15 +75,53 @@ class Execution:
     def name(self) -> str:
         name = self._name
         if name is None:
-            name = self._name = new_uuid()
+            name = self._name = self.new_id()
         return name
 
     @property
     def arn(self) -> str:
         arn = self._arn
         if arn is None:
-            arn = self._arn = self._arn_prefix + self.name
+            arn = self._arn = self.start.arn_prefix + self.name
         return arn
+
+    # what started it, as the interpreter reads it
+
+    @property
+    def input(self) -> JSON:
+        return self.start.input
+
+    @property
+    def input_text(self) -> str | None:
+        return self.start.input_text
+
+    @property
+    def input_size(self) -> int | None:
+        return self.start.input_size
+
+    @property
+    def role_arn(self) -> str:
+        return self.start.role_arn
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.start.state_machine_arn
+
+    @property
+    def state_machine_name(self) -> str:
+        return self.start.state_machine_name
+
+    @property
+    def region(self) -> str:
+        return self.start.region
+
+    @property
+    def account(self) -> str:
+        return self.start.account
+
+    @property
+    def test_case(self) -> str | None:
+        return self.start.test_case
 
     @property
     def ctx_state_machine(self) -> dict:
@@ -115,7 +141,7 @@ class Execution:
     @property
     def history(self) -> list[dict]:
         """The events as ``GetExecutionHistory`` returns them (rendered on each call)."""
-        from .events import render_all
+        from .history import render_all
         return render_all(self.events)
 
 
@@ -231,12 +257,6 @@ class Group:
     outcome: str | None = None
 
 
-def map_run_path(map_run_arn: str) -> str:
-    """``MACHINE/LABEL`` of a Map Run's ARN (``…:mapRun:MACHINE/LABEL:ID``): what names its
-    child executions, and (after the slash) its label."""
-    return map_run_arn.split(":mapRun:", 1)[1].rsplit(":", 1)[0]
-
-
 class ChildLog(list):
     """The history of one child workflow execution of a Distributed Map (ExecutionType
     STANDARD): the child's frame writes its events here, from ``ExecutionStarted`` to its end,
@@ -247,14 +267,11 @@ class ChildLog(list):
     __slots__ = ("arn", "name", "map_run_arn", "state_machine_arn", "state_machine_name", "input", "started",
                  "status", "output", "error", "cause", "stopped", "committed", "record", "redrives", "redriven")
 
-    def __init__(self, execution: Execution, map_run_arn: str, name: str, started: float, input: JSON = None) -> None:
-        """Named like its Map Run: ``…:mapRun:STATE_MACHINE/LABEL:ID`` runs the children
-        ``…:execution:STATE_MACHINE/LABEL:NAME`` (of ``…:stateMachine:STATE_MACHINE/LABEL``)."""
+    def __init__(self, map_run_arn: str, name: str, started: float, input: JSON = None) -> None:
+        """Named like its Map Run (see :func:`stepline.arns.map_run_child`)."""
         super().__init__()
-        path = map_run_path(map_run_arn)
-        prefix = f"arn:aws:states:{execution.region}:{execution.account}"
-        self.arn, self.name, self.map_run_arn = f"{prefix}:execution:{path}:{name}", name, map_run_arn
-        self.state_machine_arn, self.state_machine_name = f"{prefix}:stateMachine:{path}", path
+        self.arn, self.state_machine_arn, self.state_machine_name = arns.map_run_child(map_run_arn, name)
+        self.name, self.map_run_arn = name, map_run_arn
         self.input, self.started = input, started
         self.status = RUNNING
         self.output: JSON = None

@@ -302,7 +302,7 @@ def _child_log(g: Group, ex: Execution, saved: list) -> ChildLog:
     """A Distributed Map child's history as it was committed: placeholders for its events."""
     name, started, committed = saved[:3]
     assert g.map_run_arn is not None
-    log = ChildLog(ex, g.map_run_arn, name, started)
+    log = ChildLog(g.map_run_arn, name, started)
     log.extend([None] * committed)
     log.committed = committed
     if len(saved) > 3:
@@ -322,14 +322,3 @@ def _programs(machine: StateMachine) -> dict[str, Program]:
             elif isinstance(st, MapState):
                 todo.append(st.processor)
     return out
-
-
-def restore_execution(machine: StateMachine, fields: dict[str, Any], snapshot: dict | None,
-                      committed_events: int) -> tuple[Execution, Restored]:
-    """A RUNNING execution rebuilt from its stored row (``fields``: the Execution's constructor
-    arguments) and snapshot."""
-    ex = Execution(machine, **fields)
-    if snapshot is None:
-        return ex, Restored()
-    return ex, load(ex, snapshot, committed_events)
-

@@ -16,7 +16,8 @@ from ..asl.errors import StatesError
 from ..asl.jsonpath import PathNotFound
 from ..asl.model import TaskState
 from ..asl.values import JSON, size_in_bytes
-from . import io
+from . import history, io
+from .history import append
 from .frames import RUNNING, WAITING, Frame, TaskCall
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -72,20 +73,19 @@ class Tasks:
 
     def _scheduled(self, frame: Frame, call: TaskCall, now: float) -> None:
         r = call.resource
-        log = frame.log
         if r.kind == "lambda":
             details = {"resource": r.arn, "input": call.input}
             if call.timeout is not None:
                 details["timeoutInSeconds"] = int(call.timeout)
-            log.append(("LambdaFunctionScheduled", frame.last, now, details))
-            log.append(("LambdaFunctionStarted", len(log), now, None))
+            append(frame, history.LAMBDA_SCHEDULED, now, details)
+            append(frame, history.LAMBDA_STARTED, now)
         elif r.kind == "activity":
             details = {"resource": r.arn, "input": call.input}
             if call.timeout is not None:
                 details["timeoutInSeconds"] = int(call.timeout)
             if call.heartbeat is not None:
                 details["heartbeatInSeconds"] = int(call.heartbeat)
-            log.append(("ActivityScheduled", frame.last, now, details))
+            append(frame, history.ACTIVITY_SCHEDULED, now, details)
         else:
             details = {"resourceType": r.service, "resource": _resource_name(r), "region": frame.execution.region,
                        "parameters": call.input}
@@ -93,29 +93,22 @@ class Tasks:
                 details["timeoutInSeconds"] = int(call.timeout)
             if call.heartbeat is not None:
                 details["heartbeatInSeconds"] = int(call.heartbeat)
-            log.append(("TaskScheduled", frame.last, now, details))
-            log.append(("TaskStarted", len(log), now, {"resourceType": r.service, "resource": _resource_name(r)}))
-        frame.last = len(log)
+            append(frame, history.TASK_SCHEDULED, now, details)
+            append(frame, history.TASK_STARTED, now, {"resourceType": r.service, "resource": _resource_name(r)})
 
     def started(self, call: TaskCall, worker_name: str | None, now: float) -> None:
         """An activity worker took the task (ActivityStarted)."""
         frame = call.frame
-        if frame.task is not call:
-            return
-        log = frame.log
-        log.append(("ActivityStarted", frame.last, now, {"workerName": worker_name} if worker_name else None))
-        frame.last = len(log)
+        if frame.task is call:
+            append(frame, history.ACTIVITY_STARTED, now, {"workerName": worker_name} if worker_name else None)
 
     def submitted(self, call: TaskCall, output: JSON, now: float) -> None:
         """A .sync or .waitForTaskToken request went through (TaskSubmitted)."""
         frame = call.frame
-        if frame.task is not call:
-            return
-        r = call.resource
-        log = frame.log
-        log.append(("TaskSubmitted", frame.last, now, {"resourceType": r.service, "resource": _resource_name(r),
-                                                        "output": output}))
-        frame.last = len(log)
+        if frame.task is call:
+            r = call.resource
+            append(frame, history.TASK_SUBMITTED, now, {"resourceType": r.service, "resource": _resource_name(r),
+                                                        "output": output})
 
     # ------------------------------------------------------------------ outcomes
 
@@ -131,15 +124,13 @@ class Tasks:
             return self.failed(call, errors.DATA_LIMIT_EXCEEDED,
                                f"The state/task '{name}' returned a result with a size exceeding the maximum number "
                                "of bytes service limit.", now)
-        log = frame.log
         if r.kind == "lambda":
-            log.append(("LambdaFunctionSucceeded", frame.last, now, {"output": result}))
+            append(frame, history.LAMBDA_SUCCEEDED, now, {"output": result})
         elif r.kind == "activity":
-            log.append(("ActivitySucceeded", frame.last, now, {"output": result}))
+            append(frame, history.ACTIVITY_SUCCEEDED, now, {"output": result})
         else:
-            log.append(("TaskSucceeded", frame.last, now, {"resourceType": r.service, "resource": _resource_name(r),
-                                                           "output": result}))
-        frame.last = len(log)
+            append(frame, history.TASK_SUCCEEDED, now, {"resourceType": r.service, "resource": _resource_name(r),
+                                                        "output": result})
         interpreter = self.interpreter
         try:
             outcome = interpreter.complete(frame, call.state, result, now, result_size)
@@ -153,15 +144,13 @@ class Tasks:
             return None
         r = call.resource
         details = {"error": error, "cause": cause}
-        log = frame.log
         if r.kind == "lambda":
-            log.append(("LambdaFunctionFailed", frame.last, now, details))
+            append(frame, history.LAMBDA_FAILED, now, details)
         elif r.kind == "activity":
-            log.append(("ActivityFailed", frame.last, now, details))
+            append(frame, history.ACTIVITY_FAILED, now, details)
         else:
-            log.append(("TaskFailed", frame.last, now, {"resourceType": r.service, "resource": _resource_name(r),
-                                                        **details}))
-        frame.last = len(log)
+            append(frame, history.TASK_FAILED, now, {"resourceType": r.service, "resource": _resource_name(r),
+                                                     **details})
         return self._after_failure(frame, call, error, cause, now)
 
     def timed_out(self, call: TaskCall, now: float, *, heartbeat: bool = False) -> Any:
@@ -170,15 +159,13 @@ class Tasks:
             return None
         error = errors.HEARTBEAT_TIMEOUT if heartbeat else errors.TIMEOUT
         r = call.resource
-        log = frame.log
         if r.kind == "lambda":
-            log.append(("LambdaFunctionTimedOut", frame.last, now, {"error": error}))
+            append(frame, history.LAMBDA_TIMED_OUT, now, {"error": error})
         elif r.kind == "activity":
-            log.append(("ActivityTimedOut", frame.last, now, {"error": error}))
+            append(frame, history.ACTIVITY_TIMED_OUT, now, {"error": error})
         else:
-            log.append(("TaskTimedOut", frame.last, now, {"resourceType": r.service, "resource": _resource_name(r),
-                                                          "error": error}))
-        frame.last = len(log)
+            append(frame, history.TASK_TIMED_OUT, now, {"resourceType": r.service, "resource": _resource_name(r),
+                                                        "error": error})
         return self._after_failure(frame, call, error, None, now)
 
     def _after_failure(self, frame: Frame, call: TaskCall, error: str | None, cause: str | None, now: float) -> Any:

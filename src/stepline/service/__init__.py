@@ -13,20 +13,24 @@ import re
 import time
 from typing import Any, Callable
 
+from ..asl.values import JsonText, loads
 from ..engine.durable import Engine
 from ..integrations import Integrations
 from ..integrations.aws import register_aws
 from ..integrations.http import register_http
 from ..secrets import Secrets
 from ..store import Store, StoreError, StoreRefusedValue
+from .activities import Activities
 from .arns import Arns
 from .connections import Connections
 from .errors import ServiceError
 from .executions import Executions
 from .machines import Registry
 from .nested import register_nested
+from .tags import Tags
 from .tasks import Tasks
 from .teststate import test_state
+from .versions import Aliases, Versions
 
 __all__ = ["Service", "ServiceError"]
 
@@ -71,9 +75,13 @@ class Service:
         self.engine = engine
         self.integrations = integrations
         self.arns = Arns(region, account)
-        self.registry = Registry(store, self.arns, clock)
+        self.versions = Versions(store, self.arns, clock)
+        self.aliases = Aliases(store, self.arns, clock)
+        self.registry = Registry(store, self.arns, clock, self.versions)
+        self.activities = Activities(store, self.arns, clock)
+        self.tags = Tags(store, self.arns)
         self.executions = Executions(store, engine, self.registry, integrations, self.arns, clock)
-        self.tasks = Tasks(store, self.registry, clock, wake_engine=engine.wake)
+        self.tasks = Tasks(store, self.activities, clock, wake_engine=engine.wake)
         self.connections = Connections(store, secrets or Secrets(os.urandom(32)), region, account, clock)
         register_nested(integrations, self.executions)
         self.http = register_http(integrations, self.connections.resolve)
@@ -83,7 +91,8 @@ class Service:
         self.operations: dict[str, Callable[[dict], Any]] = {
             "TestState": lambda p: test_state(p, integrations=integrations, region=region, account=account)}
         for operation in OPERATIONS:
-            for part in (self.registry, self.executions, self.tasks):
+            for part in (self.registry, self.versions, self.aliases, self.activities, self.tags, self.executions,
+                         self.tasks):
                 method = getattr(part, snake(operation), None)
                 if method is not None and operation not in self.operations:
                     self.operations[operation] = _guarded(method)
@@ -93,10 +102,12 @@ class Service:
         return self.operations.get(operation)
 
     def call(self, operation: str, params: dict) -> Any:
+        """The response object (as values, also where the wire gets it as written JSON text)."""
         handler = self.handler(operation)
         if handler is None:
             raise ServiceError("UnknownOperationException", f"Unknown operation: {operation}")
-        return handler(params)
+        response = handler(params)
+        return loads(response) if isinstance(response, JsonText) else response
 
     def close(self) -> None:
         self.executions.close()

@@ -1,4 +1,4 @@
-"""ARNs: building the service's own, and reading those callers send.
+"""ARNs: reading those callers send (building them is :mod:`stepline.arns`'s).
 
 Callers may send an ARN in any partition boto3 produces (``aws``, ``aws-cn``,
 ``aws-us-gov``, ...): it names the same resource as long as region and account are ours, so
@@ -10,24 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .. import arns
+from ..arns import partition
 from .errors import ServiceError
 
 _ARN = re.compile(r"arn:(aws(?:-[a-z]+)*):states:([a-z0-9-]+):(\d{12}):([A-Za-z]+):(.+)", re.DOTALL)
 _VERSION = re.compile(r"[1-9]\d{0,9}")
 # what AWS forbids in the names of state machines, executions and activities
 _BAD_NAME = re.compile("[\\s<>{}\\[\\]?*\"#%\\\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f\ufffe\uffff\ud800-\udfff]")
-
-
-def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    if region.startswith("us-iso-"):
-        return "aws-iso"
-    if region.startswith("us-isob-"):
-        return "aws-iso-b"
-    return "aws"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,22 +40,22 @@ class Arns:
     def __init__(self, region: str, account: str) -> None:
         self.region = region
         self.account = account
-        self.prefix = f"arn:{partition(region)}:states:{region}:{account}"
+        self.prefix = arns.prefix(region, account)
 
     def state_machine(self, name: str) -> str:
-        return f"{self.prefix}:stateMachine:{name}"
+        return arns.state_machine(self.region, self.account, name)
 
     def activity(self, name: str) -> str:
-        return f"{self.prefix}:activity:{name}"
+        return arns.activity(self.region, self.account, name)
 
     def execution(self, machine_name: str, name: str) -> str:
-        return f"{self.prefix}:execution:{machine_name}:{name}"
+        return arns.execution(self.region, self.account, machine_name, name)
 
     def express_execution(self, machine_name: str, name: str, run_id: str) -> str:
-        return f"{self.prefix}:express:{machine_name}:{name}:{run_id}"
+        return arns.express_execution(self.region, self.account, machine_name, name, run_id)
 
-    def role(self, name: str = "stepline-execution-role") -> str:
-        return f"arn:{partition(self.region)}:iam::{self.account}:role/{name}"
+    def role(self, name: str = arns.DEFAULT_ROLE) -> str:
+        return arns.role(self.region, self.account, name)
 
     def read(self, text: object, *kinds: str) -> Arn:
         """Read an ARN of one of ``kinds`` or raise InvalidArn as AWS does."""

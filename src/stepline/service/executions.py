@@ -16,18 +16,20 @@ import time
 from functools import lru_cache
 from typing import Any, Callable
 
-from .. import ids
+from .. import arns, ids
 from ..asl import parser
 from ..asl.model import StateMachine
-from ..asl.values import NotJson, dumps, parse_json
-from ..engine.durable import (
-    Engine, ExecutionAlreadyExists, ExecutionDoesNotExist, ExecutionNotRedrivable, described_failure, redrive_status,
+from ..asl.values import JSON, JsonText, NotJson, dumps, parse_json
+from ..engine.durable import Engine
+from ..engine.records import (
+    ExecutionAlreadyExists, ExecutionDoesNotExist, ExecutionNotRedrivable, described_failure, redrive_status,
 )
 from ..engine.local import LocalRunner
 from ..integrations import Integrations
 from ..interpreter import Execution
-from ..interpreter.events import details_key, render_all
-from ..interpreter.frames import map_run_path
+from ..interpreter import history
+from ..interpreter.start import Start
+from ..arns import map_run_path
 from ..store import ExecutionRecord, Signal, SignalKind, Store, StoreError
 from . import pages
 from .arns import Arns, check_name
@@ -38,7 +40,6 @@ logger = logging.getLogger("stepline.express")
 
 EXPRESS_LIMIT_S = 300.0
 ANSWER_TIMEOUT_S = 30.0        # how long a caller waits for the engine's commit before an error
-_JSON_FIELDS = ("input", "output")
 MAP_RUN = "map-run"
 
 
@@ -48,15 +49,15 @@ def _compiled(definition: str) -> StateMachine:
     return parser.parse(definition)
 
 
-def check_input(text: Any) -> str:
-    """An execution input: JSON text (AWS's InvalidExecutionInput otherwise)."""
+def read_input(text: Any) -> tuple[str, JSON]:
+    """An execution input: its JSON text (``{}`` when there is none) and what it holds, read
+    once (AWS's InvalidExecutionInput when it is not JSON stepline takes)."""
     if text is None:
-        return "{}"
+        return "{}", {}
     try:
-        parse_json(text)
+        return text, parse_json(text)
     except NotJson as e:
         raise ServiceError("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{e}'") from None
-    return text
 
 
 class Executions:
@@ -122,22 +123,34 @@ class Executions:
         """StartExecution, also of a child by a parent's task (``parent_*``). The state machine
         ARN may end with ``#TestCase``: the execution's tasks answer from that mock test case
         (as Step Functions Local does)."""
-        machine_arn, test_case = self._test_case(p["stateMachineArn"])
-        target = self.registry.resolve(machine_arn)
-        name = check_name(p["name"]) if p.get("name") is not None else ids.new_uuid()
-        input_text = check_input(p.get("input"))
+        target, start = self._start(p, parent_arn=parent_arn, parent_token=parent_token, parent_wait=parent_wait)
         if target["type"] == "EXPRESS":
             if parent_wait is not None:
                 raise ServiceError("StateMachineTypeNotSupported", "A .sync task cannot wait for an EXPRESS "
                                                                    "state machine started with StartExecution")
-            arn, started = self._start_express(target, name, input_text, p.get("traceHeader"), test_case)
-            return {"executionArn": arn, "startDate": started}
-        record = self._answer(self.engine.start_execution(
-            state_machine_arn=target["stateMachineArn"], state_machine_name=target["name"],
-            definition=target["definition"], input_text=input_text, name=name, role_arn=target["roleArn"],
-            version_arn=target["versionArn"], alias_arn=target["aliasArn"], trace_header=p.get("traceHeader"),
-            parent_arn=parent_arn, parent_token=parent_token, parent_wait=parent_wait, test_case=test_case))
+            runner = self._express(target, start)
+            self._express_pool.submit(self._run_express, runner, target["machine"]["loggingConfiguration"]["level"])
+            return {"executionArn": runner.execution.arn, "startDate": runner.execution.start_time}
+        record = self._answer(self.engine.start_execution(start))
         return {"executionArn": record.arn, "startDate": record.start_time}
+
+    def _start(self, p: dict, *, parent_arn: str | None = None, parent_token: str | None = None,
+               parent_wait: str | None = None) -> tuple[dict, Start]:
+        """The state machine a start request names, and the start, checked and read once."""
+        machine_arn, test_case = self._test_case(p["stateMachineArn"])
+        target = self.registry.resolve(machine_arn)
+        name = check_name(p["name"]) if p.get("name") is not None else ids.new_uuid()
+        input_text, value = read_input(p.get("input"))
+        if target["type"] == "EXPRESS":  # (each run of an Express execution has an ARN of its own)
+            arn = self.arns.express_execution(target["name"], name, ids.new_uuid())
+        else:
+            arn = arns.execution_of(target["stateMachineArn"], target["name"], name)
+        return target, Start(
+            state_machine_arn=target["stateMachineArn"], state_machine_name=target["name"], name=name, arn=arn,
+            input=value, input_text=input_text, role_arn=target["roleArn"], region=self.arns.region,
+            account=self.arns.account, definition=target["definition"], version_arn=target["versionArn"],
+            alias_arn=target["aliasArn"], trace_header=p.get("traceHeader"), test_case=test_case,
+            parent_arn=parent_arn, parent_token=parent_token, parent_wait=parent_wait)
 
     def _test_case(self, arn: str) -> tuple[str, str | None]:
         """``…:stateMachine:NAME#TestCase`` -> (the ARN, the test case), checked against the mocks."""
@@ -148,23 +161,9 @@ class Executions:
             raise validation(f"Test case '{test_case}' is not in the mock configuration for '{machine_arn}'")
         return machine_arn, test_case
 
-    def _express(self, target: dict, name: str, input_text: str, trace_header: str | None,
-                 test_case: str | None = None) -> LocalRunner:
-        machine = _compiled(target["definition"])
-        now = self.clock()
-        ex = Execution(machine, arn=self.arns.express_execution(target["name"], name, ids.new_uuid()), name=name,
-                       input=json.loads(input_text), input_text=input_text, role_arn=target["roleArn"],
-                       state_machine_arn=target["stateMachineArn"], state_machine_name=target["name"],
-                       start_time=now, region=self.arns.region, account=self.arns.account)
-        ex.test_case = test_case
+    def _express(self, target: dict, start: Start) -> LocalRunner:
+        ex = Execution(_compiled(target["definition"]), start, self.clock(), new_id=ids.new_uuid)
         return LocalRunner(ex, self.integrations, time_limit=EXPRESS_LIMIT_S)
-
-    def _start_express(self, target: dict, name: str, input_text: str, trace_header: str | None,
-                       test_case: str | None = None) -> tuple[str, float]:
-        runner = self._express(target, name, input_text, trace_header, test_case)
-        logging_level = target["machine"]["loggingConfiguration"]["level"]
-        self._express_pool.submit(self._run_express, runner, logging_level)
-        return runner.execution.arn, runner.execution.start_time
 
     def _run_express(self, runner: LocalRunner, logging_level: str) -> Execution:
         try:
@@ -173,20 +172,17 @@ class Executions:
             logger.exception("express execution %s crashed", runner.execution.arn)
             raise
         if logging_level != "OFF" and (logging_level == "ALL" or ex.status != "SUCCEEDED"):
-            for event in render_all(ex.events):
+            for event in history.render_all(ex.events):
                 logger.info("%s", json.dumps({"execution_arn": ex.arn, **event}, default=str))
         return ex
 
     def start_sync_execution(self, p: dict) -> dict:
-        machine_arn, test_case = self._test_case(p["stateMachineArn"])
-        target = self.registry.resolve(machine_arn)
+        target, start = self._start(p)
         if target["type"] != "EXPRESS":
             raise ServiceError("StateMachineTypeNotSupported",
                                "This operation is not supported by this type of state machine")
-        name = check_name(p["name"]) if p.get("name") is not None else ids.new_uuid()
-        input_text = check_input(p.get("input"))
-        runner = self._express(target, name, input_text, p.get("traceHeader"), test_case)
-        ex = self._run_express(runner, target["machine"]["loggingConfiguration"]["level"])
+        machine_arn, name, input_text = p["stateMachineArn"].partition("#")[0], start.name, start.input_text
+        ex = self._run_express(self._express(target, start), target["machine"]["loggingConfiguration"]["level"])
         stop = ex.stop_time if ex.stop_time is not None else self.clock()
         out: dict[str, Any] = {
             "executionArn": ex.arn, "stateMachineArn": machine_arn, "name": name,
@@ -297,7 +293,8 @@ class Executions:
             out["nextToken"] = pages.token([found[size - 1].start_time, found[size - 1].arn])
         return out
 
-    def get_execution_history(self, p: dict) -> dict:
+    def get_execution_history(self, p: dict) -> JsonText:
+        """The page of events as JSON text, made of the stored text of each event as it is."""
         r = self.record(p["executionArn"])
         size = pages.page_size(p)
         reverse = bool(p.get("reverseOrder"))
@@ -306,21 +303,14 @@ class Executions:
             raise ServiceError("InvalidToken", f"Invalid Token: '{p.get('nextToken')}'")
         found = self.store.get_events(r.arn, after=after, limit=size + 1, reverse=reverse)
         with_data = p.get("includeExecutionData", True)
-        events = []
-        for e in found[:size]:
-            event: dict[str, Any] = {"timestamp": e.timestamp, "type": e.type, "id": e.id,
-                                     "previousEventId": e.previous_id}
-            if e.details is not None:
-                details = json.loads(e.details)
-                if not with_data:
-                    for field in _JSON_FIELDS:
-                        details.pop(field, None)
-                event[details_key(e.type)] = details
-            events.append(event)
-        out: dict[str, Any] = {"events": events}
+        event_text = history.event_text
+        events = ",".join([event_text(e.id, e.previous_id, e.timestamp, e.type,
+                                      e.details if with_data or e.details is None else history.without_data(e.details))
+                           for e in found[:size]])
+        page = '{"events":[' + events + "]"
         if len(found) > size:
-            out["nextToken"] = pages.token(found[size - 1].id)
-        return out
+            page += ',"nextToken":' + dumps(pages.token(found[size - 1].id))
+        return JsonText(page + "}")
 
     # ------------------------------------------------------------------ stopping and redriving
 

@@ -15,18 +15,18 @@ from typing import Any, Callable
 from .. import ids
 from ..asl.values import NotJson, dumps, parse_json
 from ..store import Signal, SignalKind, Store
+from .activities import Activities
 from .errors import ServiceError
-from .machines import Registry
 
 MAX_POLL_S = 60.0
 _TIMED_OUT = ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
 
 
 class Tasks:
-    def __init__(self, store: Store, registry: Registry, clock: Callable[[], float] = time.time,
+    def __init__(self, store: Store, activities: Activities, clock: Callable[[], float] = time.time,
                  wake_engine: Callable[[], None] | None = None) -> None:
         self.store = store
-        self.registry = registry
+        self.activities = activities
         self.clock = clock
         self.wake_engine = wake_engine or (lambda: None)
         self.max_poll_seconds = MAX_POLL_S
@@ -84,7 +84,7 @@ class Tasks:
     def poll_activity_task(self, p: dict) -> dict | None:
         """One attempt of GetActivityTask: the task given to this worker, or None (the caller
         waits and asks again, up to :data:`MAX_POLL_S`)."""
-        arn, _, _ = self.registry.activity(p["activityArn"])
+        arn, _, _ = self.activities.activity(p["activityArn"])
         worker = p.get("workerName") or "default"
         task = self.store.take_activity_task(arn, worker, self.clock())
         if task is None:

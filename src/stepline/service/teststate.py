@@ -40,11 +40,13 @@ from ..asl.errors import DefinitionError, StatesError
 from ..asl.model import DISCARD, MapState, ParallelState, Program, Resource, State, StateMachine
 from ..asl.map_fields import writer_and_reader
 from ..asl.values import JSON, dumps, parse_json, size_in_bytes
+from .. import arns
 from ..ids import new_uuid
 from ..integrations import Integrations, TaskFailure
 from ..interpreter import Execution, Frame, Interpreter
 from ..interpreter.core import NEXT
 from ..interpreter.frames import DONE, FAILED, Sleep, Spawn, TaskCall
+from ..interpreter.start import Start
 from .errors import ServiceError as ApiError
 
 __all__ = ["test_state", "HttpTrace"]
@@ -524,12 +526,12 @@ class _Run:
         self.interp = interp = _Probe(self)
         now = self.now = time.time()
         name = new_uuid()
-        ex = self.execution = Execution(
-            machine, arn=f"arn:aws:states:{region}:{account}:execution:{MACHINE_NAME}:{name}", name=name,
-            input=self.input, input_text=self.input_text, role_arn=req.role_arn or f"arn:aws:iam::{account}:role/"
-            "stepline-execution-role", state_machine_arn=f"arn:aws:states:{region}:{account}:stateMachine:{MACHINE_NAME}",
-            state_machine_name=MACHINE_NAME, start_time=now, region=region, account=account)
-        ex.input_size = size_in_bytes(self.input)
+        start = Start(state_machine_arn=arns.state_machine(region, account, MACHINE_NAME),
+                      state_machine_name=MACHINE_NAME, name=name, arn=arns.execution(region, account, MACHINE_NAME, name),
+                      input=self.input, input_text=self.input_text,
+                      role_arn=req.role_arn or arns.role(region, account), region=region, account=account,
+                      input_size=size_in_bytes(self.input))
+        ex = self.execution = Execution(machine, start, now, new_id=new_uuid)
         interp.start(ex, now)  # ExecutionStarted: the state is entered as event #2, as a first state is
         frame = self.frame = _Frame(ex, dataclasses.replace(program, states={**program.states, st.name: probed}),
                                     self.input, last=len(ex.events), size=ex.input_size)

@@ -248,6 +248,15 @@ class Store(abc.ABC):
         """Extend the leases still held; returns the arns whose lease was lost."""
 
     @abc.abstractmethod
+    def beat(self, owner: str, now: float, alive_since: float) -> int:
+        """Say that the engine ``owner`` is alive at ``now``; returns how many other engines were
+        (seen since ``alive_since``). Engines that have not been seen for long are forgotten."""
+
+    @abc.abstractmethod
+    def leave(self, owner: str) -> None:
+        """The engine ``owner`` stops: it is no longer counted alive."""
+
+    @abc.abstractmethod
     def next_wake(self, now: float) -> float | None:
         """The earliest ``wake_at`` of an execution no live lease holds (None: nothing)."""
 

@@ -94,7 +94,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "ALTER TABLE executions ADD COLUMN test_case TEXT",
         "CREATE INDEX executions_by_parent ON executions (parent_arn) WHERE parent_arn IS NOT NULL",
     ]),
-    (4, "task tokens handed out (callbacks, activity tasks): each is answered once", [
+    (4, "task tokens handed out (callbacks, activity tasks): each is answered once; the engines alive", [
         """CREATE TABLE task_tokens (
             token TEXT PRIMARY KEY,
             execution_arn TEXT NOT NULL,
@@ -102,6 +102,10 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             closed INTEGER NOT NULL DEFAULT 0
         )""",
         "CREATE INDEX task_tokens_by_execution ON task_tokens (execution_arn)",
+        """CREATE TABLE engines (
+            owner TEXT PRIMARY KEY,
+            seen DOUBLE PRECISION NOT NULL
+        )""",
     ]),
 ]
 

@@ -292,6 +292,19 @@ class SqlStore(Store):
                 held.update(row[0] for row in cur.fetchall())
         return [a for a in arns if a not in held]
 
+    def beat(self, owner: str, now: float, alive_since: float) -> int:
+        with self._writing() as cur:
+            cur.execute(self._sql("INSERT INTO engines (owner, seen) VALUES (?, ?) ON CONFLICT (owner) DO UPDATE "
+                                  "SET seen = excluded.seen"), (owner, now))
+            cur.execute(self._sql("DELETE FROM engines WHERE seen < ?"), (now - 100 * (now - alive_since),))
+            cur.execute(self._sql("SELECT COUNT(*) FROM engines WHERE owner <> ? AND seen >= ?"), (owner, alive_since))
+            row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+    def leave(self, owner: str) -> None:
+        with self._writing() as cur:
+            cur.execute(self._sql("DELETE FROM engines WHERE owner = ?"), (owner,))
+
     def next_wake(self, now: float) -> float | None:
         rows = self._query("SELECT MIN(wake_at) FROM executions WHERE wake_at IS NOT NULL "
                            "AND (lease_owner IS NULL OR lease_until < ?)", (now,))

@@ -1,0 +1,202 @@
+"""History events: cheap records while an execution runs, AWS's ``GetExecutionHistory`` shape
+when they are stored or read. The one place that knows that shape.
+
+An event is recorded as a tuple ``(type, previous_event_id, timestamp, details)``, ``details``
+a dict of Python values (or None); its id is its position in the execution's event list plus
+one. :func:`append` records one and links it to the frame's last event. :func:`details_text`
+writes the details as the JSON text of AWS's ``<type>EventDetails`` object: ``input``,
+``output`` and ``parameters`` become JSON text with their ``...Details`` companions,
+``assignedVariables`` JSON text per variable. That text is what the durable engine stores,
+what ``GetExecutionHistory`` serves as it is (:func:`event_text`), and what
+``stepline.run``'s history is made from (:func:`render`).
+"""
+
+from __future__ import annotations
+
+import json
+from json.encoder import encode_basestring  # type: ignore[attr-defined]  # the C one, as values.dumps uses
+from typing import Any, Iterable, Protocol
+
+from ..asl.values import JSON, dumps
+
+Event = tuple  # (type, previous_event_id, timestamp, details | None)
+
+# ---------------------------------------------------------------------------- the event types
+
+EXECUTION_STARTED = "ExecutionStarted"
+EXECUTION_SUCCEEDED = "ExecutionSucceeded"
+EXECUTION_FAILED = "ExecutionFailed"
+EXECUTION_ABORTED = "ExecutionAborted"
+EXECUTION_TIMED_OUT = "ExecutionTimedOut"
+EXECUTION_REDRIVEN = "ExecutionRedriven"
+EVALUATION_FAILED = "EvaluationFailed"
+
+LAMBDA_SCHEDULED = "LambdaFunctionScheduled"
+LAMBDA_STARTED = "LambdaFunctionStarted"
+LAMBDA_SUCCEEDED = "LambdaFunctionSucceeded"
+LAMBDA_FAILED = "LambdaFunctionFailed"
+LAMBDA_TIMED_OUT = "LambdaFunctionTimedOut"
+ACTIVITY_SCHEDULED = "ActivityScheduled"
+ACTIVITY_STARTED = "ActivityStarted"
+ACTIVITY_SUCCEEDED = "ActivitySucceeded"
+ACTIVITY_FAILED = "ActivityFailed"
+ACTIVITY_TIMED_OUT = "ActivityTimedOut"
+TASK_SCHEDULED = "TaskScheduled"
+TASK_STARTED = "TaskStarted"
+TASK_SUBMITTED = "TaskSubmitted"
+TASK_SUCCEEDED = "TaskSucceeded"
+TASK_FAILED = "TaskFailed"
+TASK_TIMED_OUT = "TaskTimedOut"
+
+PARALLEL_STARTED = "ParallelStateStarted"
+PARALLEL_SUCCEEDED = "ParallelStateSucceeded"
+PARALLEL_FAILED = "ParallelStateFailed"
+MAP_STARTED = "MapStateStarted"
+MAP_SUCCEEDED = "MapStateSucceeded"
+MAP_FAILED = "MapStateFailed"
+MAP_ITERATION_STARTED = "MapIterationStarted"
+MAP_ITERATION_SUCCEEDED = "MapIterationSucceeded"
+MAP_ITERATION_FAILED = "MapIterationFailed"
+MAP_ITERATION_ABORTED = "MapIterationAborted"
+MAP_RUN_STARTED = "MapRunStarted"
+MAP_RUN_SUCCEEDED = "MapRunSucceeded"
+MAP_RUN_FAILED = "MapRunFailed"
+MAP_RUN_REDRIVEN = "MapRunRedriven"
+
+
+def failed_type(state_type: str) -> str:
+    """``ParallelStateFailed``, ``MapStateFailed``: a state that failed before or after its children."""
+    return state_type + "StateFailed"
+
+
+def aborted_type(state_type: str) -> str:
+    """``TaskStateAborted`` ...: the state a child frame was in when its execution or group ended."""
+    return state_type + "StateAborted"
+
+
+# ---------------------------------------------------------------------------- recording
+
+class Recorder(Protocol):
+    """What records events: a frame (its event list, and the id of its last event)."""
+
+    log: list
+    last: int
+
+
+def append(frame: Recorder, event_type: str, now: float, details: dict | None = None, *,
+           prev: int | None = None) -> int:
+    """Record an event after ``frame``'s last one (or after ``prev``) and make it the frame's
+    last; returns its id."""
+    log = frame.log
+    log.append((event_type, frame.last if prev is None else prev, now, details))
+    frame.last = len(log)
+    return frame.last
+
+
+class RawJson:
+    """JSON text kept verbatim (the execution input exactly as the caller sent it)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"RawJson({self.text[:40]!r})"
+
+
+# ---------------------------------------------------------------------------- AWS's shape, as text
+
+def details_key(event_type: str) -> str:
+    """The member that holds an event's details: ``stateEnteredEventDetails`` for every
+    ``*StateEntered``, ``taskScheduledEventDetails`` for ``TaskScheduled``, ..."""
+    if event_type.endswith("StateEntered"):
+        return "stateEnteredEventDetails"
+    if event_type.endswith("StateExited"):
+        return "stateExitedEventDetails"
+    return event_type[0].lower() + event_type[1:] + "EventDetails"
+
+
+class Texts:
+    """The JSON text of values, each made once per commit of an execution: a state's output is
+    the next state's input and maybe the execution's output, the same object (values are never
+    changed once made, so the object stands for its text)."""
+
+    __slots__ = ("memo",)
+
+    def __init__(self) -> None:
+        self.memo: dict[int, tuple[Any, str]] = {}
+
+    def __call__(self, value: JSON) -> str:
+        if type(value) is dict or type(value) is list:
+            known = self.memo.get(id(value))
+            if known is not None and known[0] is value:
+                return known[1]
+            known = self.memo[id(value)] = (value, dumps(value))  # the value kept: its id is not reused
+            return known[1]
+        return dumps(value)
+
+
+_KEYS: dict[str, str] = {}
+_TRUNCATED = {"input": ',"inputDetails":{"truncated":false}', "output": ',"outputDetails":{"truncated":false}'}
+
+
+def details_text(details: dict, text: Texts) -> str:
+    """The JSON text of an event's ``<type>EventDetails`` object."""
+    if len(details) == 2:  # most events: a state entered or exited (inlined: twice per transition)
+        items = iter(details.items())
+        k, name = next(items)
+        if k == "name" and type(name) is str:
+            k, value = next(items)
+            if k == "input" and type(value) is not RawJson:
+                return '{"name":' + encode_basestring(name) + ',"input":' + encode_basestring(text(value)) + \
+                    ',"inputDetails":{"truncated":false}}'
+            if k == "output" and type(value) is not RawJson:
+                return '{"name":' + encode_basestring(name) + ',"output":' + encode_basestring(text(value)) + \
+                    ',"outputDetails":{"truncated":false}}'
+    parts = []
+    for k, v in details.items():
+        key = _KEYS.get(k)
+        if key is None:
+            key = _KEYS[k] = dumps(k) + ":"
+        if k == "input" or k == "output":
+            parts.append(key + encode_basestring(v.text if isinstance(v, RawJson) else text(v)) + _TRUNCATED[k])
+        elif k == "parameters":
+            parts.append(key + encode_basestring(text(v)))
+        elif k == "assignedVariables":
+            parts.append(key + dumps({name: text(value) for name, value in v.items()})
+                         + ',"assignedVariablesDetails":{"truncated":false}')
+        elif v is not None:
+            parts.append(key + dumps(v))
+    return "{" + ",".join(parts) + "}"
+
+
+def event_text(event_id: int, prev: int, timestamp: float, event_type: str, details: str | None) -> str:
+    """One event of ``GetExecutionHistory`` as JSON text, from its stored parts (the details
+    text as :func:`details_text` wrote it: not read, not written again)."""
+    head = f'{{"timestamp":{timestamp!r},"type":"{event_type}","id":{event_id},"previousEventId":{prev}'
+    if details is None:
+        return head + "}"
+    return f'{head},"{details_key(event_type)}":{details}}}'
+
+
+def without_data(details: str) -> str:
+    """The details text with the execution data left out (``includeExecutionData`` false)."""
+    value = json.loads(details)
+    value.pop("input", None)
+    value.pop("output", None)
+    return dumps(value)
+
+
+def render(event_id: int, event: Event, text: Texts | None = None) -> dict:
+    """An event as ``GetExecutionHistory`` returns it, as values (timestamp in epoch seconds)."""
+    etype, prev, ts, details = event
+    out: dict[str, Any] = {"id": event_id, "previousEventId": prev, "timestamp": ts, "type": etype}
+    if details is not None:
+        out[details_key(etype)] = json.loads(details_text(details, text or Texts()))
+    return out
+
+
+def render_all(events: Iterable[Event]) -> list[dict]:
+    text = Texts()
+    return [render(i, e, text) for i, e in enumerate(events, 1)]
