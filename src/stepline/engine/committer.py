@@ -217,7 +217,7 @@ class Committer:
         return Write(r, new=held.new, events=records, owner=None if held.new else engine.owner,
                      signals_done=list(held.signals_done), activity_tasks=list(held.activity_out),
                      activity_tasks_done=list(held.activity_done), tokens_open=list(held.tokens_out),
-                     tokens_closed=list(held.tokens_done),
+                     tokens_closed=list(held.tokens_done), ends_tokens=held.tokened and ex.status != RUNNING,
                      resources=self._map_run_rows(held) if ex.map_run_groups else (), signals_out=signals_out,
                      children=self._child_writes(held, text) if ex.map_run_groups else ())
 
@@ -332,7 +332,8 @@ class Committer:
             runs = []
         return Write(r, new=held.new, events=records, owner=None if held.new else engine.owner,
                      signals_done=list(held.signals_done), activity_tasks_done=list(held.activity_done),
-                     signals_out=signals_out, resources=runs, children=self._aborted_children(held, now))
+                     signals_out=signals_out, resources=runs, children=self._aborted_children(held, now),
+                     ends_tokens=held.tokened)
 
     def _aborted_children(self, held: Held, now: float) -> list[Write]:
         """A poisoned execution's stored Distributed Map children that had not ended as stored:

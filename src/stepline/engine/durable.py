@@ -65,6 +65,10 @@ RETENTION_EVERY_S = 600.0
 #: left for a later turn would be committed twice: once started, once advanced)
 INBOX_BATCH = 1000
 MEMORY_BUDGET = 256 * 1024 * 1024  # bytes the executions an engine holds may cost (see Committer._weigh)
+#: one of several engines is behind when the tasks waiting for its task workers would take this
+#: long to start (by what its tasks have taken lately); it then takes no more, and lets go of more
+BEHIND_S = 0.1
+UNKNOWN_TASK_S = 1.0  # what a task is taken to last before one has been timed
 STALLED_S = 60.0  # a loop that has not gone round for this long is not alive (see Engine.alive)
 
 
@@ -108,6 +112,7 @@ class Engine:
         self.signals = Signals(self, store, self.holding)
         self.committer = Committer(self, store, self.holding)
         self._busy = 0                     # tasks given to the pool and not answered yet
+        self._task_seconds: float | None = None  # how long tasks have taken lately (a moving average)
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._completions: queue.SimpleQueue = queue.SimpleQueue()
         self._wakeup = threading.Event()
@@ -286,15 +291,24 @@ class Engine:
         return True
 
     def claim_limit(self) -> int:
-        """(From the claiming thread.) How many due executions to claim now: alone on its store,
-        as many as it may hold; one of several engines, only what its free task workers can
-        start now, so that the others take the rest."""
-        if not self.run_executions:
+        """(From the claiming thread.) How many due executions to claim now: as many as it may
+        hold, but none while it is behind (one of several engines whose task workers cannot
+        start soon what it holds already: the others take the rest)."""
+        if not self.run_executions or self._behind():
             return 0
-        room = min(self.claim_batch, self.max_held - len(self.holding.live))
-        if self.leases.others:
-            room = min(room, self.task_workers - self._busy)
-        return room
+        return min(self.claim_batch, self.max_held - len(self.holding.live))
+
+    def _behind(self, more: int = 0) -> bool:
+        """Whether, one of several engines, its tasks waiting for a worker (and ``more``) would
+        take longer than BEHIND_S to start. Alone, an engine is never behind: nobody else
+        would take its work."""
+        if not self.leases.others:
+            return False
+        waiting = self._busy + more - self.task_workers
+        if waiting <= 0:
+            return False
+        seconds = self._task_seconds if self._task_seconds is not None else UNKNOWN_TASK_S
+        return waiting * seconds / self.task_workers > BEHIND_S
 
     # ------------------------------------------------------------------ starting, stopping, redriving
 
@@ -327,7 +341,7 @@ class Engine:
             return
         definition_hash, machine = self._machine(start.definition)
         record = new_record(start, definition_hash, now)
-        if not self.run_executions or self.leases.others and self._busy >= self.task_workers:
+        if not self.run_executions or self._behind(1):
             record.wake_at = now  # (due now, held by none: claimed by whichever engine has room)
             self.committer.queue(record, future)
             return
@@ -431,6 +445,7 @@ class Engine:
         if redrive:
             snapshots.load(ex, snapshot, record.event_count)  # type: ignore[arg-type]
             self.holding.push(held, interp.redrive(ex, now))
+            self.holding.mark(held)
             record.status, record.redrive_count, record.redrive_time = RUNNING, ex.redrive_count, now
             record.output = record.error = record.cause = record.stop_time = None
         started = record.redrive_time or record.start_time  # a redriven execution's clock starts again
@@ -513,8 +528,10 @@ class Engine:
             if call.token is None:
                 call.token = ids.new_token(held.arn)
             held.callbacks[call.token] = call
-            if not restored and hands_out_token(call):
-                held.tokens_out.append(call.token)  # open from the commit that schedules it (SendTask*)
+            if hands_out_token(call):
+                held.tokened = True
+                if not restored:
+                    held.tokens_out.append(call.token)  # open from the commit that schedules it (SendTask*)
             if call.waiting_since is not None:  # restored: out already, waiting for an answer
                 self.heartbeat_timer(held, call)
                 return
@@ -523,7 +540,7 @@ class Engine:
                     held.activity_out.append(ActivityTask(call.token, call.resource.arn, held.arn,
                                                           json.dumps(call.input, separators=(",", ":")), now))
                 return
-        if self.leases.others and self._busy >= self.task_workers and not held.inflight and call.token is None:
+        if call.token is None and not held.inflight and self._behind(1):
             held.evict = True  # (the task is called by whoever claims it: at-least-once calls)
             return
         held.inflight += 1
@@ -537,17 +554,23 @@ class Engine:
         self._pool.submit(self._run_task, held, call)
 
     def _run_task(self, held: Held, call: TaskCall) -> None:
-        self._completions.put((held, call, call_task(self.integrations, call)))
+        started = time.monotonic()
+        completion = call_task(self.integrations, call)
+        self._completions.put((held, call, completion, time.monotonic() - started))
         self._wakeup.set()
 
     def _drain_completions(self) -> None:
         holding = self.holding
         while True:
             try:
-                held, call, completion = self._completions.get_nowait()
+                held, call, completion, seconds = self._completions.get_nowait()
             except queue.Empty:
                 return
             self._busy -= 1
+            known = self._task_seconds
+            self._task_seconds = seconds if known is None else 0.9 * known + 0.1 * seconds
+            if self._busy == self.task_workers - 1 and self.leases.others:
+                self.leases.wake()  # a task worker is free again: it may take more work
             held.inflight -= 1
             if not holding.holds(held):
                 continue  # released or lost meanwhile: the result is not ours to apply

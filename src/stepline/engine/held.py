@@ -19,7 +19,7 @@ class Held:
 
     __slots__ = ("execution", "record", "committed", "new", "inflight", "ready", "timers", "waiters", "deferred",
                  "memo", "callbacks", "signals_seen", "signals_done", "activity_out", "activity_done", "map_runs",
-                 "children", "early", "tokens_out", "tokens_done", "cost", "evict", "poisoned", "child_logs")
+                 "children", "early", "tokens_out", "tokens_done", "tokened", "cost", "evict", "poisoned", "child_logs")
 
     def __init__(self, execution: Execution, record: ExecutionRecord, committed: int, new: bool) -> None:
         self.execution = execution
@@ -42,6 +42,7 @@ class Held:
         self.early: dict[str, tuple[str, str, dict]] = {}  # token -> an answer that came before the request
         self.tokens_out: list[str] = []            # task tokens handed out with the next commit
         self.tokens_done: list[str] = []           # and those no longer waited for
+        self.tokened = False                       # it has handed out task tokens (its end closes them)
         self.cost = 0                              # what holding it costs in memory, in bytes (an estimate)
         self.evict = False                         # its next commit gives it back to the store
         self.poisoned = False                      # it failed on a fault of stepline's own
@@ -70,9 +71,12 @@ class Holding:
         self.stale_timers = 0      # timers armed for executions let go since (see Timers)
 
     def hold(self, held: Held) -> None:
+        """Hold ``held``; a new one has its row to insert (one resumed has nothing to commit
+        until something happens to it: its claim took the lease)."""
         self.live[held.arn] = held
         self.names[(held.record.state_machine_arn, held.record.name)] = held
-        self.dirty[held.arn] = held
+        if held.new:
+            self.dirty[held.arn] = held
 
     def holds(self, held: Held) -> bool:
         """Whether ``held`` is still the execution held under its ARN (not let go, not lost)."""

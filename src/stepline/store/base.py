@@ -155,7 +155,8 @@ class Write:
     writes of executions that live inside this one (a Distributed Map's child workflow
     executions, which hold no lease of their own), applied only if this write is.
     ``tokens_open`` are task tokens handed out from now on (see :meth:`Store.answer_task`),
-    ``tokens_closed`` those no longer waited for; an execution that ends closes all of its own."""
+    ``tokens_closed`` those no longer waited for; ``ends_tokens``: the execution ended, and
+    every token it handed out is gone."""
 
     record: ExecutionRecord
     new: bool = False
@@ -169,6 +170,7 @@ class Write:
     children: Sequence[Write] = ()
     tokens_open: Sequence[str] = ()
     tokens_closed: Sequence[str] = ()
+    ends_tokens: bool = False
 
 
 @dataclass(slots=True)

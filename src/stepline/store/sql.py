@@ -175,7 +175,7 @@ class SqlStore(Store):
         for w in writes:
             if w.record.arn in refused:
                 continue
-            if w.record.status != "RUNNING" and not w.new:
+            if w.ends_tokens:
                 ended.append((w.record.arn,))
             if w.tokens_open:
                 opened.extend((t, w.record.arn, w.record.wake_at or 0.0) for t in w.tokens_open)
