@@ -25,7 +25,7 @@ def test_a_big_batch_of_new_executions_with_taken_names_and_arns(store: Store) -
     same_name = replace(execution("t0", input='"second"'), arn=taken[0].arn + "-other")
     same_arn = replace(taken[1], name="elsewhere")
     batch = fresh[:5] + [same_name] + fresh[5:20] + [same_arn] + fresh[20:]
-    result = store.commit([Write(r, new=True, events=events(r.arn, 1, 2)) for r in batch])
+    result = store.commit([Write(r, new=True, **events(r.arn, 1, 2)) for r in batch])
     assert result == CommitResult(lost=[], exists=[same_name.arn, same_arn.arn])
     for r in fresh:
         assert store.get_execution(r.arn) == r
@@ -43,12 +43,12 @@ def test_a_big_batch_of_updates_fenced_plain_lost_and_missing(store: Store) -> N
     missing = execution("missing")
     done = [replace(r, status="SUCCEEDED", output='{"i": 1}', event_count=3, lease_owner=None, lease_until=None,
                     snapshot=None, wake_at=None, stop_time=1010.0) for r in mine]
-    writes = [Write(r, events=events(r.arn, 2, 3), owner="engine-a") for r in done[:7]]
-    writes.append(Write(replace(theirs, status="FAILED", event_count=2), events=events(theirs.arn, 2),
+    writes = [Write(r, **events(r.arn, 2, 3), owner="engine-a") for r in done[:7]]
+    writes.append(Write(replace(theirs, status="FAILED", event_count=2), **events(theirs.arn, 2),
                         owner="engine-a"))
-    writes += [Write(r, events=events(r.arn, 2, 3), owner="engine-a") for r in done[7:]]
-    writes.append(Write(replace(plain, status="ABORTED", event_count=2), events=events(plain.arn, 2)))
-    writes.append(Write(missing, events=events(missing.arn, 1), owner="engine-a"))
+    writes += [Write(r, **events(r.arn, 2, 3), owner="engine-a") for r in done[7:]]
+    writes.append(Write(replace(plain, status="ABORTED", event_count=2), **events(plain.arn, 2)))
+    writes.append(Write(missing, **events(missing.arn, 1), owner="engine-a"))
     assert store.commit(writes) == CommitResult(lost=[theirs.arn, missing.arn], exists=[])
     for r in done:
         assert store.get_execution(r.arn) == r
@@ -63,12 +63,12 @@ def test_a_failing_big_commit_writes_nothing_and_the_next_one_works(store: Store
     insert(store, existing, with_events=2)
     fresh = [execution(f"n{i}") for i in range(N)]
     with pytest.raises(StoreError):
-        store.commit([Write(r, new=True, events=events(r.arn, 1)) for r in fresh]
-                     + [Write(replace(existing, event_count=3), events=events(existing.arn, 2))])  # id 2 is taken
+        store.commit([Write(r, new=True, **events(r.arn, 1)) for r in fresh]
+                     + [Write(replace(existing, event_count=3), **events(existing.arn, 1))])  # event 1 is stored
     assert all(store.get_execution(r.arn) is None for r in fresh)
     assert ids(store.get_events(existing.arn)) == [1, 2]
     store.put_definition(*DEFINITION)
-    assert store.commit([Write(r, new=True, events=events(r.arn, 1)) for r in fresh]) == CommitResult([], [])
+    assert store.commit([Write(r, new=True, **events(r.arn, 1)) for r in fresh]) == CommitResult([], [])
     assert all(ids(store.get_events(r.arn)) == [1] for r in fresh)
 
 

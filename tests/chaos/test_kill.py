@@ -108,13 +108,13 @@ def chaos(url: str, tmp: Path, *, workers: int, per_kind: int, kills: int, seed:
         output, entered = workload.expected(kind, i)
         assert (record.status, record.error) == ("SUCCEEDED", None), (arn, record.error, record.cause)
         assert json.loads(record.output) == output, arn
-        events = store.get_events(arn)
-        assert [e.id for e in events] == list(range(1, len(events) + 1)), arn
+        events = [json.loads(e.text) for e in store.get_events(arn)]
+        assert [e["id"] for e in events] == list(range(1, len(events) + 1)), arn
         assert record.event_count == len(events)
-        assert all(e.previous_id < e.id for e in events), arn
-        assert events[0].type == "ExecutionStarted" and events[-1].type == "ExecutionSucceeded", arn
-        assert sum(e.type.startswith("Execution") for e in events) == 2, arn
-        counts = Counter(json.loads(e.details)["name"] for e in events if e.type.endswith("StateEntered"))
+        assert all(e["previousEventId"] < e["id"] for e in events), arn
+        assert events[0]["type"] == "ExecutionStarted" and events[-1]["type"] == "ExecutionSucceeded", arn
+        assert sum(e["type"].startswith("Execution") for e in events) == 2, arn
+        counts = Counter(e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered"))
         assert counts == entered, (arn, counts)
     calls = Counter((c["fn"], c["id"]) for c in map(json.loads, log.read_text().splitlines()))
     for arn, kind, i in started:  # at least once: a task whose result was lost is called again

@@ -23,7 +23,6 @@ from stepline.engine.durable import Engine
 from stepline.engine.records import standard_start
 from stepline.integrations import Functions, Integrations
 from stepline.integrations.functions import load_module
-from stepline.interpreter.history import details_key
 from stepline.store import open_store
 from tests.store.conftest import _create_database, _drop_database, pg_template, pg_url  # noqa: F401 - fixture
 
@@ -73,12 +72,7 @@ def _run_group(url: str, cases: list[pathlib.Path]) -> dict[str, dict]:
 
 
 def _as_recorded(store: Any, record: Any) -> dict:
-    history = []
-    for e in store.get_events(record.arn):
-        event = {"id": e.id, "previousEventId": e.previous_id, "timestamp": e.timestamp, "type": e.type}
-        if e.details is not None:
-            event[details_key(e.type)] = json.loads(e.details)
-        history.append(event)
+    history = [json.loads(e.text) for e in store.get_events(record.arn)]
     return {"status": record.status, "error": record.error, "cause": record.cause,
             "output": json.loads(record.output) if record.output is not None else None, "history": history}
 

@@ -52,13 +52,7 @@ class Harness:
         raise AssertionError(f"{arn} still running")
 
     def history(self, arn: str) -> list[dict]:
-        out = []
-        for e in self.store.get_events(arn):
-            event = {"id": e.id, "previousEventId": e.previous_id, "timestamp": e.timestamp, "type": e.type}
-            if e.details is not None:
-                event[details_key(e.type)] = json.loads(e.details)
-            out.append(event)
-        return out
+        return [json.loads(e.text) for e in self.store.get_events(arn)]
 
     def entered(self, arn: str) -> list[str]:
         return [e["stateEnteredEventDetails"]["name"] for e in self.history(arn) if e["type"].endswith("StateEntered")]

@@ -11,7 +11,7 @@ from typing import Callable
 
 import pytest
 
-from stepline.store import CommitResult, EventRecord, ExecutionRecord, Store, StoreError, Write, open_store
+from stepline.store import CommitResult, ExecutionRecord, Store, StoredEvent, StoreError, Write, open_store
 from stepline.store.postgres import PostgresStore
 from stepline.store.schema import LATEST
 from stepline.store.sqlite import SqliteStore
@@ -33,17 +33,27 @@ def execution(name: str, sm: str = SM_A, **fields) -> ExecutionRecord:
                            state_machine_name=sm_name, **fields)
 
 
-def events(arn: str, *ids: int, type: str = "PassStateEntered") -> list[EventRecord]:
-    return [EventRecord(arn, i, type, i - 1, 1000.0 + i, f'{{"name": "P{i}"}}') for i in ids]
+def text(i: int, type: str = "PassStateEntered") -> str:
+    """An event's text (the store keeps it as it is)."""
+    return f'{{"timestamp":{1000.0 + i},"type":"{type}","id":{i},"previousEventId":{i - 1}}}'
+
+
+def events(arn: str, *ids: int, type: str = "PassStateEntered") -> dict:
+    """A write's events (consecutive ids): ``Write(record, **events(arn, 3, 4))``."""
+    return {"events": [text(i, type) for i in ids], "first_event": ids[0] if ids else 1}
+
+
+def stored(*ids: int, type: str = "PassStateEntered") -> list[StoredEvent]:
+    return [StoredEvent(i, text(i, type)) for i in ids]
 
 
 def insert(store: Store, *records: ExecutionRecord, with_events: int = 0) -> None:
     store.put_definition(*DEFINITION)
-    writes = [Write(r, new=True, events=events(r.arn, *range(1, with_events + 1))) for r in records]
+    writes = [Write(r, new=True, **events(r.arn, *range(1, with_events + 1))) for r in records]
     assert store.commit(writes) == CommitResult(lost=[], exists=[])
 
 
-def ids(found: list[EventRecord]) -> list[int]:
+def ids(found: list[StoredEvent]) -> list[int]:
     return [e.id for e in found]
 
 
@@ -109,9 +119,9 @@ def test_inserting_a_taken_name_or_arn_is_refused_and_the_rest_of_the_batch_appl
     same_name = replace(execution("x", input='"second"'), arn=first.arn + "-other")
     same_arn = replace(first, name="y")
     other = execution("z")
-    result = store.commit([Write(same_name, new=True, events=events(same_name.arn, 1)),
+    result = store.commit([Write(same_name, new=True, **events(same_name.arn, 1)),
                            Write(same_arn, new=True),
-                           Write(other, new=True, events=events(other.arn, 1))])
+                           Write(other, new=True, **events(other.arn, 1))])
     assert result == CommitResult(lost=[], exists=[same_name.arn, same_arn.arn])
     assert store.get_execution(first.arn) == first
     assert store.get_execution(same_name.arn) is None
@@ -129,10 +139,10 @@ def test_an_update_changes_the_mutable_columns_only_and_appends_events(store: St
     done = replace(record, status="SUCCEEDED", output='{"ok": 1}', stop_time=1005.0, event_count=4, snapshot=None,
                    wake_at=None, redrive_count=1, redrive_time=1003.0, error="e", cause="c",
                    input='"changed"', name="renamed", map_run_arn=MAP_RUN)  # the last three are not mutable
-    assert store.commit([Write(done, events=events(record.arn, 3, 4))]) == CommitResult(lost=[], exists=[])
+    assert store.commit([Write(done, **events(record.arn, 3, 4))]) == CommitResult(lost=[], exists=[])
     assert store.get_execution(record.arn) == replace(done, input=record.input, name="u", map_run_arn=None)
     assert ids(store.get_events(record.arn)) == [1, 2, 3, 4]
-    assert store.get_events(record.arn)[2] == events(record.arn, 3)[0]
+    assert store.get_events(record.arn)[2] == stored(3)[0]
 
 
 def test_an_update_fenced_by_another_owner_is_lost_and_writes_nothing(store: Store) -> None:
@@ -140,15 +150,15 @@ def test_an_update_fenced_by_another_owner_is_lost_and_writes_nothing(store: Sto
     insert(store, record, with_events=1)
     stale = replace(record, status="FAILED", lease_owner="engine-a", event_count=2)
     missing = execution("never-inserted")
-    result = store.commit([Write(stale, events=events(record.arn, 2), owner="engine-a"),
-                           Write(missing, events=events(missing.arn, 1), owner="engine-a")])
+    result = store.commit([Write(stale, **events(record.arn, 2), owner="engine-a"),
+                           Write(missing, **events(missing.arn, 1), owner="engine-a")])
     assert result == CommitResult(lost=[record.arn, missing.arn], exists=[])
     assert store.get_execution(record.arn) == record
     assert ids(store.get_events(record.arn)) == [1]
     assert store.get_events(missing.arn) == []
 
     holder = replace(record, status="SUCCEEDED", lease_owner=None, lease_until=None, event_count=2)
-    assert store.commit([Write(holder, events=events(record.arn, 2), owner="engine-b")]).lost == []
+    assert store.commit([Write(holder, **events(record.arn, 2), owner="engine-b")]).lost == []
     assert store.get_execution(record.arn) == holder
     assert ids(store.get_events(record.arn)) == [1, 2]
     # the lease was given back: a fenced write by its former holder is lost now
@@ -159,8 +169,8 @@ def test_children_are_written_with_their_parent_and_only_if_it_is(store: Store) 
     parent = execution("parent", lease_owner="engine-a", lease_until=2000.0, event_count=1)
     insert(store, parent, with_events=1)
     kid = execution("kid", sm=SM_B, map_run_arn="arn:map-run", event_count=2)
-    write = Write(replace(parent, event_count=2), events=events(parent.arn, 2), owner="engine-a",
-                  children=[Write(kid, new=True, events=events(kid.arn, 1, 2))])
+    write = Write(replace(parent, event_count=2), **events(parent.arn, 2), owner="engine-a",
+                  children=[Write(kid, new=True, **events(kid.arn, 1, 2))])
     assert store.commit([write]) == CommitResult(lost=[], exists=[])
     assert store.get_execution(kid.arn) == kid
     assert ids(store.get_events(kid.arn)) == [1, 2]
@@ -168,8 +178,8 @@ def test_children_are_written_with_their_parent_and_only_if_it_is(store: Store) 
 
     # the parent's lease is another engine's now: neither it nor its children change
     done = replace(kid, status="SUCCEEDED", output='"ok"', stop_time=1001.0, event_count=3)
-    late = Write(replace(parent, event_count=3), events=events(parent.arn, 3), owner="engine-b",
-                 children=[Write(done, events=events(kid.arn, 3))])
+    late = Write(replace(parent, event_count=3), **events(parent.arn, 3), owner="engine-b",
+                 children=[Write(done, **events(kid.arn, 3))])
     assert store.commit([late]).lost == [parent.arn]
     assert store.get_execution(kid.arn) == kid
     assert ids(store.get_events(kid.arn)) == [1, 2]
@@ -187,12 +197,12 @@ def test_a_failing_commit_writes_nothing_and_the_store_goes_on(store: Store) -> 
     newcomer = execution("newcomer")
     collide = replace(existing, status="SUCCEEDED", event_count=3)
     with pytest.raises(StoreError):
-        store.commit([Write(newcomer, new=True, events=events(newcomer.arn, 1)),
-                      Write(collide, events=events(existing.arn, 2, type="Collides"))])  # id 2 is taken
+        store.commit([Write(newcomer, new=True, **events(newcomer.arn, 1)),
+                      Write(collide, **events(existing.arn, 1, type="Collides"))])  # event 1 is stored
     assert store.get_execution(newcomer.arn) is None
     assert store.get_events(newcomer.arn) == []
     assert store.get_execution(existing.arn) == existing
-    assert [e.type for e in store.get_events(existing.arn)] == ["PassStateEntered", "PassStateEntered"]
+    assert store.get_events(existing.arn) == stored(1, 2)
 
     unknown_definition = replace(execution("orphan"), definition_hash="9" * 64)
     with pytest.raises(StoreError):
@@ -200,7 +210,7 @@ def test_a_failing_commit_writes_nothing_and_the_store_goes_on(store: Store) -> 
     assert store.get_execution(unknown_definition.arn) is None
 
     insert(store, newcomer)  # neither failure left the connection unusable
-    assert store.commit([Write(collide, events=events(existing.arn, 3))]).lost == []
+    assert store.commit([Write(collide, **events(existing.arn, 3))]).lost == []
     assert ids(store.get_events(existing.arn)) == [1, 2, 3]
 
 
@@ -259,7 +269,7 @@ def test_get_events_by_id_forward_and_backward(store: Store) -> None:
     insert(store, record, with_events=5)
     insert(store, other, with_events=2)
     arn = record.arn
-    assert store.get_events(arn) == events(arn, 1, 2, 3, 4, 5)
+    assert store.get_events(arn) == stored(1, 2, 3, 4, 5)
     assert ids(store.get_events(arn, after=2)) == [3, 4, 5]
     assert ids(store.get_events(arn, limit=2)) == [1, 2]
     assert ids(store.get_events(arn, after=1, limit=2)) == [2, 3]

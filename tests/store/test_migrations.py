@@ -91,9 +91,9 @@ def test_upgrading_from_a_version_gives_the_fresh_schema(new_empty_db: Callable[
     assert schema_of(upgraded) == expected
     # the comparison compares something: the tables the store reads and writes, with every
     # column an ExecutionRecord has
-    assert {"definitions", "executions", "events", "stepline_schema"} <= set(expected)
+    assert {"definitions", "executions", "history", "stepline_schema"} <= set(expected)
     assert sorted(column[0] for column in expected["executions"]["columns"]) == sorted(COLUMNS)
-    assert expected["executions"]["indexes"] and expected["events"]["indexes"]
+    assert expected["executions"]["indexes"] and expected["history"]["indexes"]
 
 
 def test_migrating_to_a_version_applies_no_later_migration(new_empty_db: Callable[[], str]) -> None:
@@ -131,3 +131,39 @@ def test_processes_migrating_one_postgresql_database_together_take_turns():
             assert list(pool.map(migrate, range(4))) == [LATEST] * 4
     finally:
         _drop_database(name)
+
+
+def test_the_events_stored_before_history_rows_read_as_the_api_writes_them(new_empty_db: Callable[[], str]) -> None:
+    """Version 5 keeps an event's text instead of its parts: the events stored before come
+    through as GetExecutionHistory answers with them (the same values, to the last digit)."""
+    import json
+
+    from stepline.interpreter.history import details_text, event_text, Texts
+
+    url = new_empty_db()
+    assert migrated(url, 4) == 4
+    store = open_store(url)
+    arn = "arn:aws:states:us-east-1:123456789012:execution:m:e"
+    events = [(1, 0, 1764818195.123456, "ExecutionStarted", {"input": {"a": [1, "é"]}, "roleArn": "arn:r"}),
+              (2, 1, 1764818195.2, "PassStateEntered", {"name": "P", "input": {"a": 1}}),
+              (3, 2, 1764818196.0, "MapIterationStarted", {"name": "M", "index": 0}),
+              (4, 0, 1764818197.987654, "ExecutionAborted", None)]
+    try:
+        store.put_definition("0" * 64, "{}")
+        with store._writing() as cur:  # (the rows as version 4 held them)
+            cur.execute(store._sql("INSERT INTO executions (arn, name, state_machine_arn, state_machine_name, "
+                                   "definition_hash, status, input, role_arn, start_time, region, account) "
+                                   "VALUES (?, 'e', 'arn:sm', 'm', ?, 'ABORTED', '{}', 'arn:r', 1.0, 'r', 'a')"),
+                        (arn, "0" * 64))
+            for i, prev, ts, kind, details in events:
+                cur.execute(store._sql("INSERT INTO events (execution_arn, id, type, previous_id, timestamp, details) "
+                                       "VALUES (?, ?, ?, ?, ?, ?)"),
+                            (arn, i, kind, prev, ts, None if details is None else details_text(details, Texts())))
+        assert store.migrate() == LATEST
+        found = store.get_events(arn)
+    finally:
+        store.close()
+    assert [e.id for e in found] == [1, 2, 3, 4]
+    for e, (i, prev, ts, kind, details) in zip(found, events):
+        expected = event_text(i, prev, ts, kind, None if details is None else details_text(details, Texts()))
+        assert json.loads(e.text) == json.loads(expected)

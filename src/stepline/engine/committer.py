@@ -22,8 +22,9 @@ from ..asl.values import dumps
 from ..interpreter import snapshot as snapshots
 from ..interpreter.fanout import map_run
 from ..interpreter.frames import RUNNING, ChildLog
-from ..interpreter.history import Texts, details_text
-from ..store import EventRecord, ExecutionRecord, Resource, Signal, SignalKind, Store, StoreRefusedValue, Write
+from ..interpreter import history
+from ..interpreter.history import Texts, details_text, event_text, event_texts
+from ..store import ExecutionRecord, Resource, Signal, SignalKind, Store, StoreRefusedValue, Write
 from .held import Held, Holding
 from .records import ExecutionAlreadyExists, answer_existing, parent_result
 
@@ -193,7 +194,7 @@ class Committer:
         ex, r = held.execution, held.record
         engine.interpreter.history_full(ex, engine.history_limit, now)
         text = Texts()
-        records = event_records(r.arn, ex.events, held.committed, text)
+        records = event_texts(ex.events, held.committed, text)
         r.status = ex.status
         r.event_count = len(ex.events)
         signals_out: list[Signal] = []
@@ -214,7 +215,8 @@ class Committer:
             for call in list(held.callbacks.values()):  # abandoned with the execution
                 engine.callback_over(held, call)
             signals_out = self.ended_signals(r, held.children, now)
-        return Write(r, new=held.new, events=records, owner=None if held.new else engine.owner,
+        return Write(r, new=held.new, events=records, first_event=held.committed + 1,
+                     owner=None if held.new else engine.owner,
                      signals_done=list(held.signals_done), activity_tasks=list(held.activity_out),
                      activity_tasks_done=list(held.activity_done), tokens_open=list(held.tokens_out),
                      tokens_closed=list(held.tokens_done), ends_tokens=held.tokened and ex.status != RUNNING,
@@ -255,7 +257,7 @@ class Committer:
             r.redrive_count, r.redrive_time = log.redrives, log.redriven
             r.output = text(log.output) if log.status == "SUCCEEDED" else None
             r.error, r.cause, r.stop_time = log.error, log.cause, log.stopped
-            writes.append(Write(r, new=start == 0, events=event_records(log.arn, log, start, text)))
+            writes.append(Write(r, new=start == 0, events=event_texts(log, start, text), first_event=start + 1))
         held.child_logs = list(logs.values())  # their events count as stored once the commit is done
         return writes
 
@@ -317,7 +319,7 @@ class Committer:
         r.status, r.event_count = "FAILED", len(ex.events)
         r.output, r.error, r.cause, r.stop_time = None, ex.error, ex.cause, ex.stop_time
         r.snapshot = r.wake_at = r.lease_owner = r.lease_until = None
-        records = event_records(r.arn, ex.events, held.committed, Texts())
+        records = event_texts(ex.events, held.committed, Texts())
         for call in list(held.callbacks.values()):  # abandoned with the execution
             engine.callback_over(held, call)
         try:
@@ -330,7 +332,8 @@ class Committer:
         except Exception:  # noqa: BLE001 - as above
             logger.exception("execution %s: could not record how its Map Runs ended", r.arn)
             runs = []
-        return Write(r, new=held.new, events=records, owner=None if held.new else engine.owner,
+        return Write(r, new=held.new, events=records, first_event=held.committed + 1,
+                     owner=None if held.new else engine.owner,
                      signals_done=list(held.signals_done), activity_tasks_done=list(held.activity_done),
                      signals_out=signals_out, resources=runs, children=self._aborted_children(held, now),
                      ends_tokens=held.tokened)
@@ -348,8 +351,8 @@ class Committer:
             r = self._child_record(held, log, Texts())
             r.status, r.stop_time, r.event_count = "ABORTED", now, log.committed + 1
             r.output = r.error = r.cause = None
-            writes.append(Write(r, events=[EventRecord(r.arn, log.committed + 1, "ExecutionAborted", 0, now,
-                                                       "{}")]))
+            writes.append(Write(r, events=[event_text(log.committed + 1, 0, now, history.EXECUTION_ABORTED, "{}")],
+                                first_event=log.committed + 1))
         return writes
 
     def fail_stored(self, record: ExecutionRecord, cause: str) -> None:
@@ -358,13 +361,15 @@ class Committer:
         now = self.engine.clock()
         r = record
         details = details_text({"error": errors.RUNTIME, "cause": cause}, Texts())
-        event = EventRecord(r.arn, r.event_count + 1, "ExecutionFailed", r.event_count, now, details)
+        event = event_text(r.event_count + 1, r.event_count, now, history.EXECUTION_FAILED, details)
+        first = r.event_count + 1
         r.status, r.event_count, r.output, r.error, r.cause, r.stop_time = \
             "FAILED", r.event_count + 1, None, errors.RUNTIME, cause, now
         r.snapshot = r.wake_at = r.lease_owner = r.lease_until = None
         try:
             signals_out = self.ended_signals(r, True, now)
-            self.store.commit([Write(r, events=[event], owner=self.engine.owner, signals_out=signals_out)])
+            self.store.commit([Write(r, events=[event], first_event=first, owner=self.engine.owner,
+                                     signals_out=signals_out)])
         except Exception as e:  # noqa: BLE001 - its lease runs out, and it is tried again later
             logger.error("could not record that %s failed: %s", r.arn, e)
 
@@ -385,7 +390,3 @@ class Committer:
             self.holding.release(held)
 
 
-def event_records(arn: str, events: list, start: int, text: Texts) -> list[EventRecord]:
-    """The rows of ``events[start:]`` (the ones not committed yet) of the execution ``arn``."""
-    return [EventRecord(arn, i, e[0], e[1], e[2], None if e[3] is None else details_text(e[3], text))
-            for i, e in enumerate(events[start:], start + 1)]

@@ -542,6 +542,7 @@ class Engine:
                 return
         if call.token is None and not held.inflight and self._behind(1):
             held.evict = True  # (the task is called by whoever claims it: at-least-once calls)
+            self.holding.mark(held)  # (its next commit gives it back)
             return
         held.inflight += 1
         if held.new or call.token is not None:  # nothing leaves before its scheduling is committed

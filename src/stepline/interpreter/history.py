@@ -172,19 +172,28 @@ def details_text(details: dict, text: Texts) -> str:
 
 
 def event_text(event_id: int, prev: int, timestamp: float, event_type: str, details: str | None) -> str:
-    """One event of ``GetExecutionHistory`` as JSON text, from its stored parts (the details
-    text as :func:`details_text` wrote it: not read, not written again)."""
+    """One event of ``GetExecutionHistory`` as JSON text (its details as :func:`details_text`
+    writes them): what the durable engine stores and the API serves as it is."""
     head = f'{{"timestamp":{timestamp!r},"type":"{event_type}","id":{event_id},"previousEventId":{prev}'
     if details is None:
         return head + "}"
     return f'{head},"{details_key(event_type)}":{details}}}'
 
 
-def without_data(details: str) -> str:
-    """The details text with the execution data left out (``includeExecutionData`` false)."""
-    value = json.loads(details)
-    value.pop("input", None)
-    value.pop("output", None)
+def event_texts(events: list, start: int, text: Texts) -> list[str]:
+    """The texts of ``events[start:]`` (an execution's events, from number ``start + 1``)."""
+    return [event_text(i, e[1], e[2], e[0], None if e[3] is None else details_text(e[3], text))
+            for i, e in enumerate(events[start:], start + 1)]
+
+
+def without_data(event: str) -> str:
+    """An event's text with the execution data left out of its details (``includeExecutionData``
+    false)."""
+    value = json.loads(event)
+    for key, details in value.items():
+        if key.endswith("EventDetails") and type(details) is dict:
+            details.pop("input", None)
+            details.pop("output", None)
     return dumps(value)
 
 

@@ -303,10 +303,7 @@ class Executions:
             raise ServiceError("InvalidToken", f"Invalid Token: '{p.get('nextToken')}'")
         found = self.store.get_events(r.arn, after=after, limit=size + 1, reverse=reverse)
         with_data = p.get("includeExecutionData", True)
-        event_text = history.event_text
-        events = ",".join([event_text(e.id, e.previous_id, e.timestamp, e.type,
-                                      e.details if with_data or e.details is None else history.without_data(e.details))
-                           for e in found[:size]])
+        events = ",".join([e.text if with_data else history.without_data(e.text) for e in found[:size]])
         page = '{"events":[' + events + "]"
         if len(found) > size:
             page += ',"nextToken":' + dumps(pages.token(found[size - 1].id))

@@ -1,9 +1,9 @@
 """Where executions live: the store contract and its SQLite and PostgreSQL implementations."""
 
 from .base import (
-    ActivityTask, CommitResult, EventRecord, ExecutionExists, ExecutionRecord, Resource, Signal, SignalKind, Store,
+    ActivityTask, CommitResult, StoredEvent, ExecutionExists, ExecutionRecord, Resource, Signal, SignalKind, Store,
     StoreError, StoreRefusedValue, Write, open_store, writable,
 )
 
-__all__ = ["Store", "StoreError", "StoreRefusedValue", "ExecutionExists", "ExecutionRecord", "EventRecord", "Write",
+__all__ = ["Store", "StoreError", "StoreRefusedValue", "ExecutionExists", "ExecutionRecord", "StoredEvent", "Write",
            "CommitResult", "Resource", "Signal", "SignalKind", "ActivityTask", "open_store", "writable"]

@@ -17,7 +17,7 @@ import abc
 import time
 from dataclasses import dataclass, fields
 from enum import StrEnum
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 
 class StoreError(Exception):
@@ -82,14 +82,16 @@ MUTABLE = ("status", "output", "error", "cause", "stop_time", "redrive_count", "
            "snapshot", "wake_at", "lease_owner", "lease_until")
 
 
-@dataclass(slots=True)
-class EventRecord:
-    execution_arn: str
+class StoredEvent(NamedTuple):
+    """One history event as stored: its id and its text (JSON, the event as the API answers
+    with it: the store neither reads nor writes it)."""
+
     id: int
-    type: str
-    previous_id: int
-    timestamp: float
-    details: str | None  # JSON text of the <type>EventDetails object, or None
+    text: str
+
+
+#: events a history row holds at most (a commit's events go in rows of consecutive events)
+EVENTS_PER_ROW = 256
 
 
 @dataclass(slots=True)
@@ -146,7 +148,8 @@ class ActivityTask:
 @dataclass(slots=True)
 class Write:
     """One execution's part of a commit: its row, inserted (``new``) or updated (the
-    :data:`MUTABLE` columns), and the events appended since the last commit. An update with
+    :data:`MUTABLE` columns), and the events appended since the last commit (their texts, the
+    first of them event number ``first_event``, the others after it). An update with
     an ``owner`` applies only while that engine holds the lease (see the module doc).
     With it go the signals it applied (deleted), the activity tasks it schedules (made
     visible) and those it no longer waits for (deleted, by token), and resources it describes
@@ -160,7 +163,8 @@ class Write:
 
     record: ExecutionRecord
     new: bool = False
-    events: Sequence[EventRecord] = ()
+    events: Sequence[str] = ()
+    first_event: int = 1
     owner: str | None = None
     signals_done: Sequence[str] = ()
     activity_tasks: Sequence[ActivityTask] = ()
@@ -230,7 +234,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def get_events(self, arn: str, *, after: int = 0, limit: int | None = None,
-                   reverse: bool = False) -> list[EventRecord]:
+                   reverse: bool = False) -> list[StoredEvent]:
         """Events by id: ascending after id ``after``, or descending below it when ``reverse``
         (``after`` 0 then means from the last)."""
 

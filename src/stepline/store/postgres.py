@@ -65,6 +65,7 @@ class PostgresStore(SqlStore):
     dialect = "postgresql"
     placeholder = "%s"
     claim_lock = " FOR UPDATE SKIP LOCKED"
+    float_text = "CAST({} AS TEXT)"  # (the shortest exact text: PostgreSQL 12 and later)
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -166,8 +167,8 @@ class PostgresStore(SqlStore):
         applied = {row[0] for row in cur.fetchall()}
         return [] if len(applied) == len(rows) else [i for i, arn in enumerate(arns) if arn not in applied]
 
-    def _insert_events(self, cur: psycopg.Cursor[Any], rows: list[tuple]) -> None:
-        _copy(cur, "COPY events (execution_arn, id, type, previous_id, timestamp, details) FROM STDIN", rows)
+    def _insert_history(self, cur: psycopg.Cursor[Any], rows: list[tuple]) -> None:
+        _copy(cur, "COPY history (execution_arn, first_id, last_id, body) FROM STDIN", rows)
 
     def _end_read(self, conn: psycopg.Connection[Any]) -> None:
         _rollback(conn)  # a read opened a transaction: end it, there is nothing to keep

@@ -1,6 +1,7 @@
 """The schema, as numbered migrations: every SQL statement that creates or changes it.
 
-The same statements run on SQLite and PostgreSQL (``DOUBLE PRECISION`` is REAL to SQLite).
+The same statements run on SQLite and PostgreSQL (``DOUBLE PRECISION`` is REAL to SQLite;
+``FLOAT_TEXT(x)`` is a number's text, exact, in each one's words).
 A database records its version in ``stepline_schema``; ``migrate`` applies the missing
 migrations in order, each in its own transaction. Never edit a released migration: add one.
 """
@@ -106,6 +107,25 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             owner TEXT PRIMARY KEY,
             seen DOUBLE PRECISION NOT NULL
         )""",
+    ]),
+    (5, "history rows of many events each, the text of each event as the API answers with it", [
+        """CREATE TABLE history (
+            execution_arn TEXT NOT NULL,
+            first_id INTEGER NOT NULL,
+            last_id INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (execution_arn, first_id)
+        )""",
+        # each stored event a row of its own, written as the API writes it (the old rows held its parts)
+        """INSERT INTO history (execution_arn, first_id, last_id, body)
+        SELECT execution_arn, id, id, '{"timestamp":' || FLOAT_TEXT(timestamp) || ',"type":"' || type || '","id":'
+            || CAST(id AS TEXT) || ',"previousEventId":' || CAST(previous_id AS TEXT) || CASE
+            WHEN details IS NULL THEN '}'
+            WHEN type LIKE '%StateEntered' THEN ',"stateEnteredEventDetails":' || details || '}'
+            WHEN type LIKE '%StateExited' THEN ',"stateExitedEventDetails":' || details || '}'
+            ELSE ',"' || LOWER(SUBSTR(type, 1, 1)) || SUBSTR(type, 2) || 'EventDetails":' || details || '}' END
+        FROM events""",
+        "DROP TABLE events",
     ]),
 ]
 

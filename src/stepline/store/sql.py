@@ -9,10 +9,12 @@ from __future__ import annotations
 import abc
 import contextlib
 import operator
+import re
 from typing import Any, Iterable, Iterator, Sequence
 
 from .base import (
-    COLUMNS, MUTABLE, ActivityTask, CommitResult, EventRecord, ExecutionRecord, Resource, Signal, Store, Write,
+    COLUMNS, EVENTS_PER_ROW, MUTABLE, ActivityTask, CommitResult, ExecutionRecord, Resource, Signal, Store, StoredEvent,
+    Write,
 )
 from .schema import CREATE_VERSION_TABLE, LATEST, MIGRATIONS
 
@@ -22,7 +24,7 @@ _INSERT = (f"INSERT INTO executions ({', '.join(COLUMNS)}) VALUES ({', '.join('?
 _UPDATE = f"UPDATE executions SET {', '.join(c + ' = ?' for c in MUTABLE)} WHERE arn = ?"
 _UPDATE_FENCED = _UPDATE + " AND lease_owner = ?"
 _WAKE_AT = COLUMNS.index("wake_at")
-_INSERT_EVENT = "INSERT INTO events (execution_arn, id, type, previous_id, timestamp, details) VALUES (?, ?, ?, ?, ?, ?)"
+_INSERT_HISTORY = "INSERT INTO history (execution_arn, first_id, last_id, body) VALUES (?, ?, ?, ?)"
 
 
 class SqlStore(Store):
@@ -62,6 +64,9 @@ class SqlStore(Store):
             row = cur.fetchone()
         return row[0] if row else 0
 
+    #: ``FLOAT_TEXT(x)`` in a migration: the exact text of a number (see :mod:`.schema`)
+    float_text = "printf('%!.17g', {})"
+
     def migrate(self, target: int | None = None) -> int:
         target = LATEST if target is None else target
         current = self.schema_version()
@@ -69,7 +74,8 @@ class SqlStore(Store):
             if current < version <= target:
                 with self._writing() as cur:
                     for statement in statements:
-                        cur.execute(statement)
+                        cur.execute(re.sub(r"FLOAT_TEXT\((\w+)\)", lambda m: self.float_text.format(m.group(1)),
+                                           statement))
                     cur.execute("DELETE FROM stepline_schema")
                     cur.execute(self._sql("INSERT INTO stepline_schema (version) VALUES (?)"), (version,))
                 current = version
@@ -100,10 +106,10 @@ class SqlStore(Store):
             children = [c for w in writes if w.children and w.record.arn not in refused for c in w.children]
             if children:  # (not fenced: they follow their parent, whose lease was checked above)
                 self._apply_writes(cur, children, CommitResult(lost=[], exists=[]))
-            events = [(e.execution_arn, e.id, e.type, e.previous_id, e.timestamp, e.details)
-                      for w in [*writes, *children] if w.events and w.record.arn not in refused for e in w.events]
-            if events:
-                self._insert_events(cur, events)
+            rows = [row for w in [*writes, *children] if w.events and w.record.arn not in refused
+                    for row in _history_rows(w)]
+            if rows:
+                self._insert_history(cur, rows)
             self._commit_side_rows(cur, writes, result)
         return result
 
@@ -157,9 +163,9 @@ class SqlStore(Store):
                 refused.append(i)
         return refused
 
-    def _insert_events(self, cur: Any, rows: list[tuple]) -> None:
-        """Append history events: (execution_arn, id, type, previous_id, timestamp, details)."""
-        cur.executemany(self._sql(_INSERT_EVENT), rows)
+    def _insert_history(self, cur: Any, rows: list[tuple]) -> None:
+        """Append history rows: (execution_arn, first_id, last_id, body)."""
+        cur.executemany(self._sql(_INSERT_HISTORY), rows)
 
     def _commit_side_rows(self, cur: Any, writes: Iterable[Write], result: CommitResult) -> None:
         """The signals, activity tasks that go with the writes that applied."""
@@ -248,17 +254,29 @@ class SqlStore(Store):
         return [ExecutionRecord(*row) for row in self._query(sql, params)]
 
     def get_events(self, arn: str, *, after: int = 0, limit: int | None = None,
-                   reverse: bool = False) -> list[EventRecord]:
-        cols = "SELECT execution_arn, id, type, previous_id, timestamp, details FROM events WHERE execution_arn = ?"
+                   reverse: bool = False) -> list[StoredEvent]:
+        # a row holds one event at least: ``limit`` rows hold the page's events
         if reverse:
-            sql = cols + (" AND id < ?" if after else "") + " ORDER BY id DESC"
+            sql = "SELECT first_id, body FROM history WHERE execution_arn = ?" + (" AND first_id < ?" if after else "") \
+                + " ORDER BY first_id DESC"
+            params: list[Any] = [arn] + ([after] if after else [])
         else:
-            sql = cols + " AND id > ? ORDER BY id"
-        params: list[Any] = [arn] + ([after] if after or not reverse else [])
+            sql = "SELECT first_id, body FROM history WHERE execution_arn = ? AND last_id > ? ORDER BY first_id"
+            params = [arn, after]
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [EventRecord(*row) for row in self._query(sql, params)]
+        out: list[StoredEvent] = []
+        for first, body in self._query(sql, params):
+            texts = body.split("\n")
+            ids = range(first, first + len(texts))
+            if reverse:
+                out.extend(StoredEvent(i, t) for i, t in zip(reversed(ids), reversed(texts)) if not after or i < after)
+            else:
+                out.extend(StoredEvent(i, t) for i, t in zip(ids, texts) if i > after)
+            if limit is not None and len(out) >= limit:
+                break
+        return out if limit is None else out[:limit]
 
     # -- the engine's work --------------------------------------------------------------
 
@@ -319,7 +337,7 @@ class SqlStore(Store):
             arns = [row[0] for row in cur.fetchall()]
             for chunk in _chunks(arns, 500):
                 marks = ", ".join("?" for _ in chunk)
-                cur.execute(self._sql(f"DELETE FROM events WHERE execution_arn IN ({marks})"), chunk)
+                cur.execute(self._sql(f"DELETE FROM history WHERE execution_arn IN ({marks})"), chunk)
                 cur.execute(self._sql(f"DELETE FROM executions WHERE arn IN ({marks})"), chunk)
                 cur.execute(self._sql(f"DELETE FROM signals WHERE execution_arn IN ({marks})"), chunk)
                 cur.execute(self._sql(f"DELETE FROM activity_tasks WHERE execution_arn IN ({marks})"), chunk)
@@ -447,6 +465,15 @@ def _resource_values(r: Resource) -> tuple:
 
 _values = operator.attrgetter(*COLUMNS)  # an ExecutionRecord -> the parameters of _INSERT
 _mutable = operator.attrgetter(*MUTABLE, "arn")  # an ExecutionRecord -> the parameters of _UPDATE
+
+
+def _history_rows(w: Write) -> Iterator[tuple]:
+    """A write's events as history rows: up to EVENTS_PER_ROW consecutive events each, their
+    texts joined by newlines (which JSON text written compactly never holds)."""
+    arn, events, first = w.record.arn, w.events, w.first_event
+    for i in range(0, len(events), EVENTS_PER_ROW):
+        part = events[i:i + EVENTS_PER_ROW]
+        yield arn, first + i, first + i + len(part) - 1, "\n".join(part)
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
