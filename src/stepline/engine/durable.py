@@ -21,6 +21,7 @@ The engine is this loop and its collaborators, each one job: :mod:`.held` (what 
 from __future__ import annotations
 
 import concurrent.futures
+import gc
 import json
 import logging
 import os
@@ -218,23 +219,36 @@ class Engine:
         try:
             while True:
                 self.last_turn = time.monotonic()
+                # Python's cyclic GC paused for the turn (as stepline.run pauses it): a turn makes
+                # many objects that all stay alive (executions, frames, events), so a collection in
+                # the middle finds nothing to free yet traverses them all; it runs between turns
+                paused = gc.isenabled()
+                if paused:
+                    gc.disable()
                 try:
-                    if not self._turn():
-                        break
+                    idle = self._turn()
                 except Exception:  # noqa: BLE001 - a bug of the engine's own: say so, and go on
                     logger.exception("the engine's turn failed; going on")
+                    idle = False
                     time.sleep(0.05)  # a fault that repeats at every turn must not spin the CPU
+                finally:
+                    if paused:
+                        gc.enable()
+                if idle is None:
+                    break
+                if idle:
+                    self._sleep(self.clock())
         finally:
             self.running = False
             self.leases.join(10)
             self._final_commit()
 
-    def _turn(self) -> bool:
+    def _turn(self) -> bool | None:
         """One turn of the loop: take requests, results, signals and due timers, advance what
-        is ready, commit; False once shut down."""
+        is ready, commit. Whether there is nothing to do now (None: shut down)."""
         now = self.clock()
         if not self._drain_inbox(now):
-            return False
+            return None
         self._drain_completions()
         if now >= self._next_signals:
             self._next_signals = now + self.poll_interval
@@ -251,10 +265,8 @@ class Engine:
                 self.holding.release(held)
         if now >= self._next_retention:
             self._retain(now)
-        if not (self.holding.ready or self.holding.dirty or not self._inbox.empty()
-                or not self._completions.empty()):
-            self._sleep(now)
-        return True
+        return not (self.holding.ready or self.holding.dirty or not self._inbox.empty()
+                    or not self._completions.empty())
 
     def _sleep(self, now: float) -> None:
         until = min(self.leases.next_renew, self._next_signals)

@@ -98,7 +98,7 @@ class Interpreter:
                     self.fanout.child_started(frame, now)
                 log = frame.log
                 frame.entered_prev = prev = frame.last
-                log.append((st.entered, prev, now, {"name": st.name, "input": frame.data}))
+                log.append((st.entered, prev, now, (st.name, frame.data)))  # (history.state_event, inlined)
                 frame.last = frame.entered_id = len(log)
                 frame.entered_at = now
                 frame.phase = ACT
@@ -225,10 +225,11 @@ class Interpreter:
                                          f"The state/task '{st.name}' returned a result with a size exceeding the "
                                          "maximum number of bytes service limit.", now, terminal=True)
         frame.size = size
-        details: dict[str, Any] = {"name": st.name, "output": output}
         if assigned:
-            details["assignedVariables"] = assigned
+            details: Any = {"name": st.name, "output": output, "assignedVariables": assigned}
             frame.assign(assigned)
+        else:
+            details = (st.name, output)  # (history.state_event, inlined)
         log = frame.log  # (history.append, inlined: once per transition)
         log.append((st.exited, frame.last, now, details))
         frame.last = len(log)

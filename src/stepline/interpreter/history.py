@@ -141,19 +141,14 @@ _KEYS: dict[str, str] = {}
 _TRUNCATED = {"input": ',"inputDetails":{"truncated":false}', "output": ',"outputDetails":{"truncated":false}'}
 
 
-def details_text(details: dict, text: Texts) -> str:
-    """The JSON text of an event's ``<type>EventDetails`` object."""
-    if len(details) == 2:  # most events: a state entered or exited (inlined: twice per transition)
-        items = iter(details.items())
-        k, name = next(items)
-        if k == "name" and type(name) is str:
-            k, value = next(items)
-            if k == "input" and type(value) is not RawJson:
-                return '{"name":' + encode_basestring(name) + ',"input":' + encode_basestring(text(value)) + \
-                    ',"inputDetails":{"truncated":false}}'
-            if k == "output" and type(value) is not RawJson:
-                return '{"name":' + encode_basestring(name) + ',"output":' + encode_basestring(text(value)) + \
-                    ',"outputDetails":{"truncated":false}}'
+def details_text(details: dict | tuple, text: Texts, event_type: str = "") -> str:
+    """The JSON text of an event's ``<type>EventDetails`` object. A state entered or exited
+    records its details as a pair ``(state name, input or output)`` (the common case, made
+    twice per transition), which its type says how to write."""
+    if type(details) is tuple:
+        name, value = details
+        io = "input" if event_type.endswith("StateEntered") else "output"
+        return f'{{"name":{encode_basestring(name)},"{io}":{encode_basestring(text(value))}{_TRUNCATED[io]}}}'
     parts = []
     for k, v in details.items():
         key = _KEYS.get(k)
@@ -180,10 +175,51 @@ def event_text(event_id: int, prev: int, timestamp: float, event_type: str, deta
     return f'{head},"{details_key(event_type)}":{details}}}'
 
 
+def state_event(name: str, value: JSON) -> tuple[str, JSON]:
+    """The details of a state entered (its input) or exited (its output, no variables assigned)."""
+    return (name, value)
+
+
 def event_texts(events: list, start: int, text: Texts) -> list[str]:
-    """The texts of ``events[start:]`` (an execution's events, from number ``start + 1``)."""
-    return [event_text(i, e[1], e[2], e[0], None if e[3] is None else details_text(e[3], text))
-            for i, e in enumerate(events[start:], start + 1)]
+    """The texts of ``events[start:]`` (an execution's events, from number ``start + 1``):
+    :func:`event_text` of each, written out here (it runs for every event committed). The
+    events of one transition share their timestamp: its text is made once."""
+    out: list[str] = []
+    append = out.append
+    parts = _PARTS
+    names = _NAMES
+    last_ts, ts_text = None, ""
+    for i, (etype, prev, ts, details) in enumerate(events[start:], start + 1):
+        if ts != last_ts:
+            last_ts, ts_text = ts, repr(ts)
+        p = parts.get(etype)
+        if p is None:
+            if len(parts) > 4096:
+                parts.clear()
+            io = "input" if etype.endswith("StateEntered") else "output"
+            p = parts[etype] = (f',"type":"{etype}","id":', f',"{details_key(etype)}":', f',"{io}":',
+                                _TRUNCATED[io] + "}}")
+        if details is None:
+            append(f'{{"timestamp":{ts_text}{p[0]}{i},"previousEventId":{prev}}}')
+        elif type(details) is tuple:  # a state entered or exited
+            name, value = details
+            encoded = names.get(name)
+            if encoded is None:
+                if len(names) > 4096:
+                    names.clear()
+                encoded = names[name] = encode_basestring(name)
+            append(f'{{"timestamp":{ts_text}{p[0]}{i},"previousEventId":{prev}{p[1]}{{"name":{encoded}{p[2]}'
+                   f'{encode_basestring(text(value))}{p[3]}')
+        else:
+            append(f'{{"timestamp":{ts_text}{p[0]}{i},"previousEventId":{prev}{p[1]}'
+                   f'{details_text(details, text, etype)}}}')
+    return out
+
+
+#: event type -> what comes before its id, before its details, before a state's input or
+#: output, and after it (for a state entered or exited)
+_PARTS: dict[str, tuple[str, str, str, str]] = {}
+_NAMES: dict[str, str] = {}  # state name -> its JSON text
 
 
 def without_data(event: str) -> str:
@@ -202,7 +238,7 @@ def render(event_id: int, event: Event, text: Texts | None = None) -> dict:
     etype, prev, ts, details = event
     out: dict[str, Any] = {"id": event_id, "previousEventId": prev, "timestamp": ts, "type": etype}
     if details is not None:
-        out[details_key(etype)] = json.loads(details_text(details, text or Texts()))
+        out[details_key(etype)] = json.loads(details_text(details, text or Texts(), etype))
     return out
 
 

@@ -5,6 +5,8 @@ inputs with ``stepline.run`` and checks every real output against the bound.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -262,6 +264,7 @@ def test_known_shapes_stay_within_their_bound(before, state, data):
     execution = stepline.run(definition, data)
     assert execution.status == "SUCCEEDED"
     if growth is not None:
-        p_input = next(details["input"] for kind, _, _, details in execution.events
-                       if kind == "PassStateEntered" and details["name"] == "P")
+        p_input = next(event["stateEnteredEventDetails"]["input"] for event in execution.history
+                       if event["type"] == "PassStateEntered" and event["stateEnteredEventDetails"]["name"] == "P")
+        p_input = json.loads(p_input)
         assert size_in_bytes(execution.output) <= growth.a + growth.b * size_in_bytes(p_input)
