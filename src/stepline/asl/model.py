@@ -82,6 +82,9 @@ class State:
     exited: str = ""
     #: query_language == JSONATA (a field, not a property: it is read on every transition)
     jsonata: bool = False
+    #: what evaluates it: its type, and its query language when that is JSONata ("Pass",
+    #: "Pass:JSONata"): the interpreter's handler of the state, chosen once, when it is loaded
+    handler: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -255,7 +255,8 @@ class _Parser(StateFields, MapFields):
                 self.diags.error(loc, wording.wrong_language(ql, key) if key in other else wording.not_supported(key))
         self._comment(d, loc)
         common: dict[str, Any] = dict(name=name, type=typ, query_language=ql, comment=d.get("Comment"),
-                                      jsonata=ql == JSONATA, entered=typ + "StateEntered", exited=typ + "StateExited")
+                                      jsonata=ql == JSONATA, entered=typ + "StateEntered", exited=typ + "StateExited",
+                                      handler=typ + ":JSONata" if ql == JSONATA else typ)
         if typ not in ("Choice", "Succeed", "Fail"):
             common.update(self._flow(d, loc))
         if ql == JSONPATH:

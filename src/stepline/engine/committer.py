@@ -20,7 +20,7 @@ from ..arns import map_run_path
 from ..asl import errors
 from ..asl.values import dumps
 from ..interpreter import snapshot as snapshots
-from ..interpreter.fanout import map_run
+from ..interpreter.children import map_run
 from ..interpreter.frames import RUNNING, ChildLog
 from ..interpreter import history
 from ..interpreter.history import Texts, details_text, event_text, event_texts

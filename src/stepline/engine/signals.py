@@ -92,7 +92,7 @@ class Signals:
         if kind == SignalKind.MAP_RUN_UPDATE:
             group = (held.execution.map_run_groups or {}).get(body.get("mapRunArn", ""))
             if group is not None:
-                engine.handle(held, interp.fanout.update_map_run(
+                engine.handle(held, interp.maps.update_map_run(
                     group, now, max_concurrency=body.get("maxConcurrency"),
                     tolerated_percentage=body.get("toleratedFailurePercentage"),
                     tolerated_count=body.get("toleratedFailureCount")))

@@ -10,6 +10,12 @@ frame the same way.
 
 Every transition appends its history events to the execution's event list, exactly as AWS
 records them, including ``previousEventId`` (each frame remembers its last event).
+
+A state is evaluated by the handler its ``handler`` names (its type and query language, chosen
+when the definition was loaded): :mod:`.simple_states`, :mod:`.tasks`, :mod:`.parallel` and
+:mod:`.map_state`; :mod:`.children` follows the children of Parallel and Map states. An
+:class:`Observer`, when given, sees each state leave, fail and get its result, and may stop a
+frame there (TestState runs one state this way).
 """
 
 from __future__ import annotations
@@ -21,18 +27,18 @@ from typing import Any, Callable
 from .. import ids
 from ..asl import errors
 from ..asl.errors import StatesError
-from ..asl.model import (
-    State, WaitState,
-)
+from ..asl.model import Catcher, State
 from ..asl.values import JSON, size_in_bytes
-from . import history
-from .history import append
-from . import io
-from .fanout import FanOut, abort_children
+from . import history, io
+from .children import Children, abort_children
 from .frames import (
-    ABORTED, ACT, DONE, ENTER, FAILED, FINISHED, RUNNING, START, SUCCEEDED, TIMED_OUT, WAITING,
-    Execution, Frame, Sleep, Spawn, TaskCall,
+    ABORTED, ACT, DONE, ENTER, FAILED, FINISHED, RUNNING, START, SUCCEEDED, TIMED_OUT, WAITING, Execution, Frame,
+    Request, Sleep, Spawn, TaskCall,
 )
+from .history import append
+from .map_state import MapStates
+from .parallel import ParallelStates
+from .simple_states import SimpleStates
 from .tasks import Tasks
 
 PAYLOAD_LIMIT = 262144  # 256 KiB, AWS's quota for state input and output
@@ -41,23 +47,47 @@ HISTORY_LIMIT = 25_000  # events of a Standard execution, AWS's quota
 logger = logging.getLogger("stepline.interpreter")
 
 
+class Observer:
+    """What a driver may see of the interpreter's work, and change (the defaults change nothing)."""
+
+    def on_exit(self, frame: Frame, st: State, output: JSON, next_state: str | None) -> bool:
+        """``st`` was left with ``output`` for ``next_state`` (None: the frame ends): whether
+        ``frame`` stops where it arrives (it goes no further)."""
+        return False
+
+    def on_error(self, frame: Frame, st: State, error: str | None, cause: str | None) -> int | None:
+        """``st`` failed and its Retry and Catch are consulted: the attempts its first matching
+        retrier is to take as made already (None: as counted)."""
+        return None
+
+    def on_result(self, frame: Frame, st: State, result: JSON, size: int) -> tuple[JSON, int]:
+        """A Task, Parallel or Map state has its result (and its size), to use instead."""
+        return result, size
+
+
 class Interpreter:
-    """Evaluates states. One instance serves any number of executions."""
+    """Evaluates states. One instance serves any number of executions. ``new_token`` and ``rng``
+    make its task tokens and jitter (its only randomness); an execution brings its own ids."""
 
     def __init__(self, *, payload_limit: int = PAYLOAD_LIMIT,
                  new_token: Callable[[str], str] | None = None,
-                 rng: random.Random | None = None, transitions_per_advance: int = 2000) -> None:
+                 rng: random.Random | None = None, transitions_per_advance: int = 2000,
+                 observer: Observer | None = None) -> None:
         self.payload_limit = payload_limit
         #: an advance hands control back after this many states (a Spawn of the same frame)
         self.transitions_per_advance = transitions_per_advance
         self.new_token = new_token or ids.new_token
         self.rng = rng or random.Random()
+        self.observer = observer
         self.tasks = Tasks(self)
-        self.fanout = FanOut(self)
-        self._handlers = {
-            "Pass": self._pass, "Choice": self._choice, "Succeed": self._succeed, "Fail": self._fail_state,
-            "Wait": self._wait, "Task": self.tasks.run, "Parallel": self.fanout.run_parallel,
-            "Map": self.fanout.run_map,
+        self.children = Children(self)
+        self.parallel = ParallelStates(self)
+        self.maps = MapStates(self)
+        self._handlers: dict[str, Callable[[Frame, Any, float], Any]] = {
+            **SimpleStates(self).handlers(),
+            "Task": self.tasks.run, "Task:JSONata": self.tasks.run_jsonata,
+            "Parallel": self.parallel.run, "Parallel:JSONata": self.parallel.run_jsonata,
+            "Map": self.maps.run, "Map:JSONata": self.maps.run_jsonata,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -75,14 +105,14 @@ class Interpreter:
         execution.root = root
         return root
 
-    def advance(self, frame: Frame, now: float, budget: int | None = None) -> Any:
+    def advance(self, frame: Frame, now: float, budget: int | None = None) -> Request:
         """Run ``frame`` until it needs the engine, or for ``budget`` transitions at most
         (default ``transitions_per_advance``). Returns a request, FINISHED or None.
 
         This loop is the per-transition path of every execution: it is written flat on purpose."""
         if frame.execution.status != RUNNING:
             return None
-        handlers: dict[str, Any] = self._handlers
+        handlers = self._handlers
         if budget is None:
             budget = self.transitions_per_advance
         while True:
@@ -95,7 +125,7 @@ class Interpreter:
                 return Spawn([frame])
             if phase == ENTER or phase == START:  # enter the state (history.append inlined: once per transition)
                 if phase == START:
-                    self.fanout.child_started(frame, now)
+                    self.children.started(frame, now)
                 log = frame.log
                 frame.entered_prev = prev = frame.last
                 log.append((st.entered, prev, now, (st.name, frame.data)))  # (history.state_event, inlined)
@@ -107,7 +137,7 @@ class Interpreter:
                     frame.retry_count = 0
                 frame._ctx = None
             try:
-                outcome = handlers[st.type](frame, st, now)
+                outcome = handlers[st.handler](frame, st, now)
             except StatesError as e:
                 outcome = self.state_failed(frame, st, e, now)
             except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as e:
@@ -118,98 +148,6 @@ class Interpreter:
                 frame = outcome
                 continue
             return outcome
-
-    # ------------------------------------------------------------------ simple states
-
-    def _pass(self, frame: Frame, st: Any, now: float) -> Any:
-        data = frame.data
-        if st.jsonata:
-            bindings = io.bindings(frame, data, now)
-            output = st.output(bindings, now) if st.output is not None else data
-            assigned = st.assign(bindings, now) if st.assign is not None else None
-            return self.exit(frame, st, output, assigned, now)
-        effective = data if st.input_path is None else io.input_path(frame, st, data)
-        # Parameters are the virtual task's input, Result its output (AWS docs, Pass state)
-        result = effective if st.parameters is None else st.parameters(effective, frame)
-        if st.has_result:
-            result = st.result
-        assigned = st.assign(result, frame) if st.assign is not None else None
-        output = result if st.result_path == () else io.result_path(st, data, result, "$")
-        if st.output_path is not None:
-            output = io.output_path(frame, st, output)
-        return self.exit(frame, st, output, assigned, now)
-
-    def _choice(self, frame: Frame, st: Any, now: float) -> Any:
-        """The first rule that matches decides the next state (else Default). The state's own
-        Assign applies whichever way it goes, the matching rule's Assign on top of it (AWS docs,
-        Choice state); a rule's Output replaces the state's."""
-        data = frame.data
-        if st.jsonata:
-            bindings = io.bindings(frame, data, now)
-            for rule in st.choices:
-                if io.condition(rule.condition(bindings, now)):
-                    break
-            else:
-                rule = None
-                if st.default is None:
-                    raise StatesError(errors.NO_CHOICE_MATCHED, f"No Matches! (state '{st.name}')", in_state=False)
-            output_fn = rule.output if rule is not None and rule.output is not None else st.output
-            output = output_fn(bindings, now) if output_fn is not None else data
-            assigned = _merged(st.assign and st.assign(bindings, now),
-                               rule.assign(bindings, now) if rule is not None and rule.assign else None)
-            return self.exit(frame, st, output, assigned, now, next_state=rule.next if rule else st.default)
-        effective = data if st.input_path is None else io.input_path(frame, st, data)
-        for rule in st.choices:
-            if rule.predicate(effective, frame):
-                target = rule.next
-                break
-        else:
-            rule, target = None, st.default
-            if target is None:
-                raise StatesError(errors.NO_CHOICE_MATCHED, "No Matches!", in_state=False)
-        assigned = _merged(st.assign and st.assign(effective, frame),
-                           rule.assign(effective, frame) if rule is not None and rule.assign else None)
-        output = io.output_path(frame, st, effective) if st.output_path is not None else effective
-        return self.exit(frame, st, output, assigned, now, next_state=target)
-
-    def _succeed(self, frame: Frame, st: State, now: float) -> Any:
-        data = frame.data
-        if st.jsonata:
-            output = st.output(io.bindings(frame, data, now), now) if st.output is not None else data
-        else:
-            output = io.input_path(frame, st, data)
-            if st.output_path is not None:
-                output = io.output_path(frame, st, output)
-        return self.exit(frame, st, output, None, now, terminal=True)
-
-    def _fail_state(self, frame: Frame, st: Any, now: float) -> Any:
-        data = frame.data
-        if st.jsonata:
-            bindings = io.bindings(frame, data, now)
-            error = io.string_field(st.error_expr(bindings, now), "Error") if st.error_expr else st.error
-            cause = io.string_field(st.cause_expr(bindings, now), "Cause") if st.cause_expr else st.cause
-        else:
-            error = io.fail_field(st.error_path, st.error_path_text, "ErrorPath", data, frame) \
-                if st.error_path is not None else st.error
-            cause = io.fail_field(st.cause_path, st.cause_path_text, "CausePath", data, frame) \
-                if st.cause_path is not None else st.cause
-        return self.frame_failed(frame, error, cause, now)
-
-    def _wait(self, frame: Frame, st: WaitState, now: float) -> Any:
-        if frame.phase == WAITING:  # the timer fired
-            data = frame.data
-            if st.jsonata:
-                bindings = io.bindings(frame, data, now)
-                output = st.output(bindings, now) if st.output is not None else data
-                assigned = st.assign(bindings, now) if st.assign is not None else None
-                return self.exit(frame, st, output, assigned, now)
-            effective = io.input_path(frame, st, data)
-            assigned = st.assign(effective, frame) if st.assign is not None else None
-            output = io.output_path(frame, st, effective) if st.output_path is not None else effective
-            return self.exit(frame, st, output, assigned, now)
-        frame.until = until = io.wait_until(frame, st, now)
-        frame.phase = WAITING
-        return Sleep(frame, until)
 
     # ------------------------------------------------------------------ leaving a state
 
@@ -234,18 +172,22 @@ class Interpreter:
         log.append((st.exited, frame.last, now, details))
         frame.last = len(log)
         target = next_state or st.next
+        stop = self.observer is not None and self.observer.on_exit(frame, st, output,
+                                                                    None if terminal else target)
         if terminal or target is None:
             frame.data = output
             return self.frame_succeeded(frame, output, now)
         frame.state = target
         frame.data = output
-        frame.phase = ENTER
+        frame.phase = DONE if stop else ENTER
         return _NEXT
 
     def complete(self, frame: Frame, st: Any, result: JSON, now: float, result_size: int) -> Any:
         """A Task, Parallel or Map state has its result: shape the output and leave the state."""
+        if self.observer is not None:
+            result, result_size = self.observer.on_result(frame, st, result, result_size)
         data = frame.data
-        if st.jsonata:
+        if st.jsonata:  # (the one place that asks: a result is shaped after the state's own handler ran)
             bindings = io.bindings(frame, data, now, result=result)
             output = st.output(bindings, now) if st.output is not None else result
             assigned = st.assign(bindings, now) if st.assign is not None else None
@@ -261,7 +203,7 @@ class Interpreter:
     def frame_succeeded(self, frame: Frame, output: JSON, now: float) -> Any:
         frame.phase = DONE
         if frame.group is not None:
-            return self.fanout.child_succeeded(frame, output, now)
+            return self.children.succeeded(frame, output, now)
         ex = frame.execution
         append(frame, history.EXECUTION_SUCCEEDED, now, {"output": output})
         ex.status, ex.output, ex.stop_time = SUCCEEDED, output, now
@@ -273,7 +215,7 @@ class Interpreter:
         the payload limit) also fail every enclosing Parallel/Map: nothing may catch them."""
         frame.phase = DONE
         if frame.group is not None:
-            return self.fanout.child_failed(frame, error, cause, now, terminal=terminal or error == errors.RUNTIME)
+            return self.children.failed(frame, error, cause, now, terminal=terminal or error == errors.RUNTIME)
         ex = frame.execution
         append(frame, history.EXECUTION_FAILED, now, {"error": error, "cause": cause})
         ex.status, ex.error, ex.cause, ex.stop_time = FAILED, error, cause, now
@@ -320,6 +262,10 @@ class Interpreter:
                 give_up()
             return self.frame_failed(frame, error, cause, now, terminal=True)
         retriers = getattr(st, "retry", ())
+        if self.observer is not None:
+            made = self.observer.on_error(frame, st, error, cause)
+            if made is not None and retriers:
+                frame.attempts = [made] * len(retriers)
         for i, r in enumerate(retriers):
             if errors.error_matches(error, r.error_equals):
                 attempts = frame.attempts or [0] * len(retriers)
@@ -346,11 +292,11 @@ class Interpreter:
                 return self._catch(frame, st, c, error, cause, now)
         return self.frame_failed(frame, error, cause, now)
 
-    def _catch(self, frame: Frame, st: State, c: Any, error: str | None, cause: str | None, now: float) -> Any:
+    def _catch(self, frame: Frame, st: State, c: Catcher, error: str | None, cause: str | None, now: float) -> Any:
         error_output = {"Error": error, "Cause": cause} if cause is not None else {"Error": error}
         data = frame.data
         try:
-            if st.jsonata:
+            if st.jsonata:  # (a catcher is of its state's language: the one other place that asks)
                 bindings = io.bindings(frame, data, now, error_output=error_output)
                 output = c.output(bindings, now) if c.output is not None else error_output
                 assigned = c.assign(bindings, now) if c.assign is not None else None
@@ -457,12 +403,6 @@ class Interpreter:
         execution.status, execution.error, execution.cause, execution.stop_time = status, error, cause, now
         if execution.map_run_groups:
             abort_children(execution, now)
-
-
-def _merged(first: dict | None, second: dict | None) -> dict | None:
-    if not second:
-        return first
-    return {**first, **second} if first else second
 
 
 class _Next:

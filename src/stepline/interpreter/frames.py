@@ -41,7 +41,7 @@ class Execution:
 
     __slots__ = ("machine", "start", "_arn", "_name", "new_id", "start_time", "events", "status", "output", "error",
                  "cause", "root", "_ctx_execution", "redrive_count", "stop_time", "map_runs", "map_run_groups",
-                 "redrive_time", "ended_children", "records_children")
+                 "redrive_time", "ended_children", "records_children", "given_context")
 
     def __init__(self, machine: StateMachine, start: Start, start_time: float, *, redrive_count: int = 0,
                  new_id: Callable[[], str]) -> None:
@@ -70,6 +70,8 @@ class Execution:
         #: those children (their :class:`ChildLog`) that ended since the engine last took them
         self.ended_children: list[ChildLog] | None = None
         self._ctx_execution: dict | None = None
+        #: the context object of its every state, when it is given whole (TestState's ``context``)
+        self.given_context: dict | None = None
 
     @property
     def name(self) -> str:
@@ -189,6 +191,8 @@ class Frame:
         ctx = self._ctx
         if ctx is None:
             ex = self.execution
+            if ex.given_context is not None:
+                return ex.given_context
             token = self.task.token if self.task is not None else None
             ctx = self._ctx = _context.build(ex.ctx_execution, ex.ctx_state_machine, self.state, self.entered_at,
                                              self.retry_count, token, self.map_item)
@@ -333,3 +337,9 @@ class Finished:
 
 
 FINISHED = Finished()
+
+
+#: what :meth:`Interpreter.advance` (and each report back to it) asks of its driver: run a
+#: task, wake a frame later, advance new frames, nothing more (the execution ended), or nothing
+#: now (the frame waits for others)
+Request = TaskCall | Sleep | Spawn | Finished | None

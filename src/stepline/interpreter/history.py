@@ -84,13 +84,14 @@ class Recorder(Protocol):
 
 
 def append(frame: Recorder, event_type: str, now: float, details: dict | None = None, *,
-           prev: int | None = None) -> int:
+           prev: int | None = None, aside: bool = False) -> int:
     """Record an event after ``frame``'s last one (or after ``prev``) and make it the frame's
-    last; returns its id."""
+    last, unless ``aside`` (an event the frame's next one does not follow); returns its id."""
     log = frame.log
     log.append((event_type, frame.last if prev is None else prev, now, details))
-    frame.last = len(log)
-    return frame.last
+    if not aside:
+        frame.last = len(log)
+    return len(log)
 
 
 class RawJson:
@@ -145,7 +146,7 @@ def details_text(details: dict | tuple, text: Texts, event_type: str = "") -> st
     """The JSON text of an event's ``<type>EventDetails`` object. A state entered or exited
     records its details as a pair ``(state name, input or output)`` (the common case, made
     twice per transition), which its type says how to write."""
-    if type(details) is tuple:
+    if isinstance(details, tuple):
         name, value = details
         io = "input" if event_type.endswith("StateEntered") else "output"
         return f'{{"name":{encode_basestring(name)},"{io}":{encode_basestring(text(value))}{_TRUNCATED[io]}}}'

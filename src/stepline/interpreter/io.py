@@ -104,10 +104,10 @@ def jsonata_number(builder: Any, bindings_: dict, now: float, field: str, *, int
     return int(value) if integer else value
 
 
-def wait_until(frame: Any, st: WaitState, now: float) -> float:
-    data = frame.data
-    if st.jsonata:
-        b = bindings(frame, data, now)
+def wait_until_jsonata(frame: Any, st: WaitState, now: float) -> float:
+    """When a JSONata Wait state ends (its Seconds or Timestamp, a literal or an expression)."""
+    if st.seconds_expr is not None or st.timestamp_expr is not None:
+        b = bindings(frame, frame.data, now)
         if st.seconds_expr is not None:
             seconds = st.seconds_expr(b, now)
             if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
@@ -115,19 +115,21 @@ def wait_until(frame: Any, st: WaitState, now: float) -> float:
                     f"The Seconds field evaluated to an unexpected value. Expected a non-negative integer, but "
                     f"was '{type_name(seconds)}' for value: {dumps(seconds)}", location="Seconds")
             return now + int(seconds)
-        if st.timestamp_expr is not None:
-            text = st.timestamp_expr(b, now)
-            ts = parse_timestamp(text) if isinstance(text, str) else None
-            if ts is None:
-                raise QueryEvaluationError(
-                    "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format "
-                    f"string: {text if isinstance(text, str) else dumps(text)}", location="Timestamp")
-            return ts.timestamp()
-    effective = input_path(frame, st, data) if not st.jsonata else data
-    if st.seconds is not None:
-        return now + st.seconds
-    if st.timestamp is not None:
-        return parse_timestamp(st.timestamp).timestamp()  # type: ignore[union-attr]
+        text = st.timestamp_expr(b, now)  # type: ignore[misc]
+        ts = parse_timestamp(text) if isinstance(text, str) else None
+        if ts is None:
+            raise QueryEvaluationError(
+                "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format "
+                f"string: {text if isinstance(text, str) else dumps(text)}", location="Timestamp")
+        return ts.timestamp()
+    return _literal_wait(st, now)
+
+
+def wait_until(frame: Any, st: WaitState, now: float) -> float:
+    """When a JSONPath Wait state ends (Seconds, Timestamp, SecondsPath or TimestampPath)."""
+    effective = input_path(frame, st, frame.data)  # (an InputPath that finds nothing fails it, used or not)
+    if st.seconds_path is None and st.timestamp_path is None:
+        return _literal_wait(st, now)
     if st.seconds_path is not None:
         value = _path_value(st.seconds_path, st.seconds_path_text, "SecondsPath", effective, frame)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
@@ -137,14 +139,20 @@ def wait_until(frame: Any, st: WaitState, now: float) -> float:
             raise StatesError(errors.RUNTIME, f"The SecondsPath parameter references a negative value: "
                                               f"{st.seconds_path_text} == {_java(value)}")
         return now + int(value)
-    if st.timestamp_path is not None:
-        value = _path_value(st.timestamp_path, st.timestamp_path_text, "TimestampPath", effective, frame)
-        ts = parse_timestamp(value) if isinstance(value, str) else None
-        if ts is None:
-            raise StatesError(errors.RUNTIME, "The TimestampPath parameter does not reference a valid ISO-8601 "
-                                              f"extended offset date-time format string: {st.timestamp_path_text} "
-                                              f"== {_java(value)}")
-        return ts.timestamp()
+    value = _path_value(st.timestamp_path, st.timestamp_path_text, "TimestampPath", effective, frame)
+    ts = parse_timestamp(value) if isinstance(value, str) else None
+    if ts is None:
+        raise StatesError(errors.RUNTIME, "The TimestampPath parameter does not reference a valid ISO-8601 "
+                                          f"extended offset date-time format string: {st.timestamp_path_text} "
+                                          f"== {_java(value)}")
+    return ts.timestamp()
+
+
+def _literal_wait(st: WaitState, now: float) -> float:
+    if st.seconds is not None:
+        return now + st.seconds
+    if st.timestamp is not None:
+        return parse_timestamp(st.timestamp).timestamp()  # type: ignore[union-attr]
     return now
 
 

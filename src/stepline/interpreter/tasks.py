@@ -31,6 +31,32 @@ class Tasks:
     # ------------------------------------------------------------------ scheduling
 
     def run(self, frame: Frame, st: TaskState, now: float) -> Any:
+        """A JSONPath Task state: its input after InputPath and Parameters."""
+        call = self._call(frame, st, now)
+        data = frame.data
+        effective = data if st.input_path is None else io.input_path(frame, st, data)
+        call.input = st.parameters(effective, frame) if st.parameters is not None else effective
+        if st.timeout_seconds_path is not None:
+            call.timeout = _seconds_from_path(st.timeout_seconds_path, effective, frame, "TimeoutSecondsPath")
+        if st.heartbeat_seconds_path is not None:
+            call.heartbeat = _seconds_from_path(st.heartbeat_seconds_path, effective, frame, "HeartbeatSecondsPath")
+        return self._schedule(frame, st, call, now)
+
+    def run_jsonata(self, frame: Frame, st: TaskState, now: float) -> Any:
+        """A JSONata Task state: its input is its Arguments (or its input)."""
+        call = self._call(frame, st, now)
+        data = frame.data
+        bindings = io.bindings(frame, data, now)
+        call.input = st.arguments(bindings, now) if st.arguments is not None else data
+        if st.timeout_seconds_expr is not None:
+            call.timeout = _positive(io.jsonata_number(st.timeout_seconds_expr, bindings, now, "TimeoutSeconds",
+                                                       integer=True), "TimeoutSeconds")
+        if st.heartbeat_seconds_expr is not None:
+            call.heartbeat = _positive(io.jsonata_number(st.heartbeat_seconds_expr, bindings, now, "HeartbeatSeconds",
+                                                         integer=True), "HeartbeatSeconds")
+        return self._schedule(frame, st, call, now)
+
+    def _call(self, frame: Frame, st: TaskState, now: float) -> TaskCall:
         resource = st.resource
         if resource.pattern == "waitForTaskToken":
             token = self.interpreter.new_token(frame.execution.arn)
@@ -39,24 +65,9 @@ class Tasks:
             token = None
         call = TaskCall(frame, st, resource, token, frame.retry_count, now)
         frame.task = call
-        data = frame.data
-        if st.jsonata:
-            bindings = io.bindings(frame, data, now)
-            call.input = st.arguments(bindings, now) if st.arguments is not None else data
-            if st.timeout_seconds_expr is not None:
-                call.timeout = _positive(io.jsonata_number(st.timeout_seconds_expr, bindings, now, "TimeoutSeconds",
-                                                           integer=True), "TimeoutSeconds")
-            if st.heartbeat_seconds_expr is not None:
-                call.heartbeat = _positive(io.jsonata_number(st.heartbeat_seconds_expr, bindings, now,
-                                                             "HeartbeatSeconds", integer=True), "HeartbeatSeconds")
-        else:
-            effective = data if st.input_path is None else io.input_path(frame, st, data)
-            call.input = st.parameters(effective, frame) if st.parameters is not None else effective
-            if st.timeout_seconds_path is not None:
-                call.timeout = _seconds_from_path(st.timeout_seconds_path, effective, frame, "TimeoutSecondsPath")
-            if st.heartbeat_seconds_path is not None:
-                call.heartbeat = _seconds_from_path(st.heartbeat_seconds_path, effective, frame,
-                                                    "HeartbeatSecondsPath")
+        return call
+
+    def _schedule(self, frame: Frame, st: TaskState, call: TaskCall, now: float) -> TaskCall:
         limit = self.interpreter.payload_limit
         g = st.input_growth
         if (g is None or g.a + g.b * frame.size > limit) and size_in_bytes(call.input) > limit:

@@ -44,8 +44,8 @@ from .. import arns
 from ..ids import new_uuid
 from ..integrations import Integrations, TaskFailure
 from ..interpreter import Execution, Frame, Interpreter
-from ..interpreter.core import NEXT
-from ..interpreter.frames import DONE, FAILED, Sleep, Spawn, TaskCall
+from ..interpreter.core import Observer
+from ..interpreter.frames import FAILED, Sleep, Spawn, TaskCall
 from ..interpreter.start import Start
 from .errors import ServiceError as ApiError
 
@@ -447,27 +447,11 @@ def _reader_items(st: MapState, text: str) -> list:
 
 # ---------------------------------------------------------------------------- running the state
 
-class _Frame(Frame):
-    """A frame whose context object can be given whole (the request's ``context``)."""
-
-    __slots__ = ("given_context",)
-
-    def __init__(self, *args: Any, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.given_context: dict | None = None
-
-    @property
-    def context(self) -> dict:
-        if self.given_context is not None:
-            return self.given_context
-        return super().context
-
-
-class _Probe(Interpreter):
-    """The interpreter, stopped once the tested state is left, noting how it went."""
+class _Probe(Observer):
+    """What the interpreter is seen to do with the tested state: it stops once the state is
+    left, noting how it went."""
 
     def __init__(self, run: _Run) -> None:
-        super().__init__()
         self.run = run
         self.exited = False
         self.output: JSON = None
@@ -476,34 +460,22 @@ class _Probe(Interpreter):
         self.cause: str | None = None
         self.handled = False
 
-    def exit(self, frame: Frame, st: State, output: JSON, assigned: dict | None, now: float, *,
-             next_state: str | None = None, terminal: bool = False, result_size: int = 0) -> Any:
-        outcome = super().exit(frame, st, output, assigned, now, next_state=next_state, terminal=terminal,
-                               result_size=result_size)
-        if frame.execution.status == FAILED:  # the output was over the payload limit
-            return outcome
-        self.exited, self.output = True, output
-        if outcome is NEXT:
-            self.next_state = frame.state
-            frame.phase = DONE  # TestState runs one state: the frame stops where it arrives
-        return outcome
+    def on_exit(self, frame: Frame, st: State, output: JSON, next_state: str | None) -> bool:
+        self.exited, self.output, self.next_state = True, output, next_state
+        return True  # TestState runs one state: the frame stops where it arrives
 
-    def handle_error(self, frame: Frame, st: State, error: str | None, cause: str | None, now: float,
-                     give_up: Callable[[], None] | None = None) -> Any:
+    def on_error(self, frame: Frame, st: State, error: str | None, cause: str | None) -> int | None:
         self.handled, self.error, self.cause = True, error, cause
-        retriers = getattr(st, "retry", ())
-        if retriers and self.run.req.retry_count is not None:
-            # "the number of retry attempts that have occurred for the state's Retry that
-            # applies": only the first matching retrier is consulted, so all may say so
-            frame.attempts = [self.run.req.retry_count] * len(retriers)
-        return super().handle_error(frame, st, error, cause, now, give_up)
+        # "the number of retry attempts that have occurred for the state's Retry that applies":
+        # only the first matching retrier is consulted, so all may say so
+        return self.run.req.retry_count
 
-    def complete(self, frame: Frame, st: Any, result: JSON, now: float, result_size: int) -> Any:
+    def on_result(self, frame: Frame, st: State, result: JSON, size: int) -> tuple[JSON, int]:
         if isinstance(st, (MapState, ParallelState)):
-            result = self.run.fanout_result(frame, st, now)
-            result_size = size_in_bytes(result)
+            result = self.run.fanout_result(frame, st, self.run.now)
+            size = size_in_bytes(result)
         self.run.rec.setdefault("result", result)
-        return super().complete(frame, st, result, now, result_size)
+        return result, size
 
 
 class _Run:
@@ -523,7 +495,8 @@ class _Run:
             if isinstance(st, MapState) and req.reader_data is not None else None
         self.original = st
         self.state = probed = _probed(st, self.rec, reader_items)
-        self.interp = interp = _Probe(self)
+        self.probe = probe = _Probe(self)
+        self.interp = interp = Interpreter(observer=probe)
         now = self.now = time.time()
         name = new_uuid()
         start = Start(state_machine_arn=arns.state_machine(region, account, MACHINE_NAME),
@@ -533,11 +506,11 @@ class _Run:
                       input_size=size_in_bytes(self.input))
         ex = self.execution = Execution(machine, start, now, new_id=new_uuid)
         interp.start(ex, now)  # ExecutionStarted: the state is entered as event #2, as a first state is
-        frame = self.frame = _Frame(ex, dataclasses.replace(program, states={**program.states, st.name: probed}),
-                                    self.input, last=len(ex.events), size=ex.input_size)
+        frame = self.frame = Frame(ex, dataclasses.replace(program, states={**program.states, st.name: probed}),
+                                   self.input, last=len(ex.events), size=ex.input_size or 0)
         ex.root = frame
         frame.state = st.name
-        frame.given_context = context
+        ex.given_context = context
         if in_map and context is None:
             # "TestState automatically populates ... $$.Map.Item.Index = 0, $$.Map.Item.Value =
             # your input value" for a state within a Map
@@ -550,15 +523,14 @@ class _Run:
     # -- the run
 
     def response(self) -> dict:
-        interp, frame, st, now = self.interp, self.frame, self.state, self.now
+        interp, probe, frame, st, now = self.interp, self.probe, self.frame, self.state, self.now
         outcome = interp.advance(frame, now)
         while True:
-            kind = type(outcome)
-            if kind is TaskCall:
+            if isinstance(outcome, TaskCall):
                 outcome = self._task(outcome)
-            elif kind is Sleep and st.type == "Wait" and not interp.handled:
+            elif isinstance(outcome, Sleep) and st.type == "Wait" and not probe.handled:
                 outcome = interp.timer_fired(frame, now)  # a Wait state does not wait
-            elif kind is Spawn:  # Map or Parallel: its iterations or branches do not run
+            elif isinstance(outcome, Spawn):  # Map or Parallel: its iterations or branches do not run
                 try:
                     outcome = interp.complete(frame, st, None, now, 0)
                 except StatesError as e:
@@ -574,15 +546,15 @@ class _Run:
             _put(out, "cause", ex.cause)
         elif type(outcome) is Sleep:
             out["status"] = "RETRIABLE"
-            _put(out, "error", interp.error)
-            _put(out, "cause", interp.cause)
-        elif interp.exited:
-            out["status"] = "CAUGHT_ERROR" if interp.handled else "SUCCEEDED"
-            out["output"] = self.input_text if interp.output is self.input else dumps(interp.output)
-            _put(out, "nextState", interp.next_state)
-            if interp.handled:
-                _put(out, "error", interp.error)
-                _put(out, "cause", interp.cause)
+            _put(out, "error", probe.error)
+            _put(out, "cause", probe.cause)
+        elif probe.exited:
+            out["status"] = "CAUGHT_ERROR" if probe.handled else "SUCCEEDED"
+            out["output"] = self.input_text if probe.output is self.input else dumps(probe.output)
+            _put(out, "nextState", probe.next_state)
+            if probe.handled:
+                _put(out, "error", probe.error)
+                _put(out, "cause", probe.cause)
         else:  # pragma: no cover - every path above ends the state one way or another
             raise RuntimeError(f"TestState: the state {st.name!r} neither finished nor failed ({outcome!r})")
         if self.req.level != INFO:
@@ -629,11 +601,11 @@ class _Run:
         group: Any = frame.child_group
         self.group = group
         if isinstance(st, MapState):
-            fanout = self.interp.fanout
+            maps = self.interp.maps
             if st.item_batcher is not None:
                 selected = [item for batch in group.items for item in batch["Items"]]
             else:  # every item's ItemSelector, also those MaxConcurrency had not started yet
-                selected = [fanout._select(frame, st, group, i, item, now) for i, item in enumerate(group.items)]
+                selected = [maps.select_item(frame, st, group, i, item, now) for i, item in enumerate(group.items)]
             self.rec["afterItemSelector"] = selected
             failures = req.iteration_failures
             if failures:
@@ -641,7 +613,7 @@ class _Run:
                     raise _validation(f"stateConfiguration.mapIterationFailureCount ({failures}) cannot exceed the "
                                       f"number of items ({len(selected)})")
                 group.failures = failures
-                if not fanout._tolerated(group):
+                if not self.interp.children.tolerated(group):
                     if req.has_error_output:
                         raise StatesError(req.mock_error or "", req.mock_cause, in_state=False)
                     raise StatesError(asl_errors.EXCEED_TOLERATED_FAILURE_THRESHOLD,
@@ -657,7 +629,7 @@ class _Run:
         through, up to where it failed (docs: "DEBUG ... shows the intermediate data
         processing results up to the point of failure"). Steps the state does not define
         show their input unchanged, as the docs' Pass example shows afterResultSelector."""
-        st, interp = self.original, self.interp
+        st, probe = self.original, self.probe
         rec = dict(self.rec)
         processing = st.type in ("Pass", "Task", "Map", "Parallel")
         if st.jsonata:
@@ -675,8 +647,8 @@ class _Run:
                 rec.setdefault("afterResultSelector", st.result if st.has_result else rec["afterParameters"])  # type: ignore[attr-defined]
             if processing and "result" in rec and getattr(st, "result_selector", None) is None:
                 rec.setdefault("afterResultSelector", rec["result"])
-            if processing and interp.exited and not interp.handled and st.output_path is None:
-                rec.setdefault("afterResultPath", interp.output)
+            if processing and probe.exited and not probe.handled and st.output_path is None:
+                rec.setdefault("afterResultPath", probe.output)
         data: dict[str, Any] = {"input": self.input_text}
         for key in ("afterArguments", "afterInputPath", "afterParameters", "afterItemsPath", "afterItemSelector"):
             if key in rec:
@@ -706,17 +678,17 @@ class _Run:
     def _error_details(self, outcome: Any) -> dict:
         """Which retrier retries (and after how long) or which catcher catches: the first
         whose ErrorEquals matches, as for an execution."""
-        interp, st = self.interp, self.original
-        if not interp.handled:
+        probe, st = self.probe, self.original
+        if not probe.handled:
             return {}
         if type(outcome) is Sleep:
             for i, r in enumerate(getattr(st, "retry", ())):
-                if asl_errors.error_matches(interp.error, r.error_equals):
+                if asl_errors.error_matches(probe.error, r.error_equals):
                     # docs example: IntervalSeconds 2, BackoffRate 2.0, retrierRetryCount 1 -> 4
                     return {"retryIndex": i, "retryBackoffIntervalSeconds": int(outcome.until - self.now)}
-        elif interp.exited:
+        elif probe.exited:
             for i, c in enumerate(getattr(st, "catch", ())):
-                if asl_errors.error_matches(interp.error, c.error_equals):
+                if asl_errors.error_matches(probe.error, c.error_equals):
                     return {"catchIndex": i}
         return {}
 
