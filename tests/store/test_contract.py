@@ -403,6 +403,16 @@ def test_renew_extends_held_leases_and_returns_the_lost(store: Store) -> None:
     assert store.renew("me", [], 80.0) == []
 
 
+def test_a_beat_says_what_the_other_engines_alive_have_in_hand(store: Store) -> None:
+    assert store.beat("a", 100.0, 94.0, 3) == []
+    assert store.beat("b", 101.0, 95.0, 7) == [3]
+    assert sorted(store.beat("c", 102.0, 96.0)) == [3, 7]
+    assert sorted(store.beat("a", 103.0, 97.0, 5)) == [0, 7]  # its own is not among them; b's beat is the last
+    assert store.beat("c", 110.0, 102.5) == [5]  # b not seen since 101: not alive
+    store.leave("a")
+    assert store.beat("c", 111.0, 102.5) == []
+
+
 def test_next_wake_is_the_earliest_wake_no_live_lease_holds(store: Store) -> None:
     assert store.next_wake(50.0) is None
     insert(store, execution("held", wake_at=1.0, lease_owner="x", lease_until=100.0), execution("no-wake"))

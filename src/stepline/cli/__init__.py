@@ -83,6 +83,9 @@ def _arguments() -> argparse.ArgumentParser:
                         help="connections served at once; past them a client is answered ServiceUnavailable "
                              "(default 1000)")
     _engine_options(server)
+    server.add_argument("--no-engine", action="store_true",
+                        help="serve the API alone: executions are run by `stepline worker` processes on the same "
+                             "database (a fleet that keeps API and workers apart)")
     server.add_argument("--mock-config", default=os.environ.get("SFN_MOCK_CONFIG"), metavar="FILE",
                         help="a Step Functions Local mock configuration: StartExecution with "
                              "stateMachineArn#TestCase answers that test case's Task states from it "
@@ -238,7 +241,8 @@ def _engine_and_service(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     integrations = Integrations(_functions(args.functions))
     budget = {} if args.memory_budget is None else {"memory_budget": args.memory_budget}
     engine = Engine(store, integrations, lease_seconds=args.lease_seconds, task_workers=args.task_workers,
-                    retention_seconds=_retention(args), **budget)
+                    retention_seconds=_retention(args), run_executions=not getattr(args, "no_engine", False),
+                    **budget)
     service = Service(store, engine, integrations, region=config.region(), account=config.account(),
                       secrets=secrets)
     return store, engine, service
@@ -281,7 +285,9 @@ def _server(args: argparse.Namespace) -> int:
         _serve_mocks(service, service.integrations, args.mock_config)
     app = create_app(service, verifier=verifier)
     engine.run_in_thread()
-    print(f"stepline server on http://{args.host}:{args.port} (database {args.db})", file=sys.stderr, flush=True)
+    runs = "no executions: its workers run them" if args.no_engine else "running executions"
+    print(f"stepline server on http://{args.host}:{args.port} (database {args.db}, {runs})", file=sys.stderr,
+          flush=True)
     try:
         server(app, args.host, args.port, limits=Limits(max_connections=args.max_connections)).run()
     finally:

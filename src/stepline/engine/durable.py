@@ -70,6 +70,10 @@ MEMORY_BUDGET = 256 * 1024 * 1024  # bytes the executions an engine holds may co
 #: long to start (by what its tasks have taken lately); it then takes no more, and lets go of more
 BEHIND_S = 0.1
 UNKNOWN_TASK_S = 1.0  # what a task is taken to last before one has been timed
+#: one of several engines takes new work (a start, a claim) only while its tasks in flight are at
+#: most this many more than those of the least loaded other engine (as it last said): work goes
+#: to the idle engines of a fleet rather than queue behind the one that received it
+SHARE_SLACK = 1
 STALLED_S = 60.0  # a loop that has not gone round for this long is not alive (see Engine.alive)
 
 
@@ -113,6 +117,8 @@ class Engine:
         self.signals = Signals(self, store, self.holding)
         self.committer = Committer(self, store, self.holding)
         self._busy = 0                     # tasks given to the pool and not answered yet
+        self._held_back = False            # took no more work for its share: looks again as tasks end
+        self._kept = 0                     # starts this turn kept to run here (their tasks not out yet)
         self._task_seconds: float | None = None  # how long tasks have taken lately (a moving average)
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._completions: queue.SimpleQueue = queue.SimpleQueue()
@@ -247,6 +253,7 @@ class Engine:
         """One turn of the loop: take requests, results, signals and due timers, advance what
         is ready, commit. Whether there is nothing to do now (None: shut down)."""
         now = self.clock()
+        self._kept = 0
         if not self._drain_inbox(now):
             return None
         self._drain_completions()
@@ -306,9 +313,24 @@ class Engine:
         """(From the claiming thread.) How many due executions to claim now: as many as it may
         hold, but none while it is behind (one of several engines whose task workers cannot
         start soon what it holds already: the others take the rest)."""
-        if not self.run_executions or self._behind():
+        if not self.run_executions or self._behind() or self._over_share():
+            self._held_back = True
             return 0
-        return min(self.claim_batch, self.max_held - len(self.holding.live))
+        self._held_back = False
+        limit = min(self.claim_batch, self.max_held - len(self.holding.live))
+        if self.leases.others:  # (what its task workers can start now: the other engines take the rest)
+            limit = min(limit, max(1, self.task_workers - self._busy))
+        return limit
+
+    @property
+    def load(self) -> int:
+        """What this engine has in hand, as it tells the other engines: its tasks in flight."""
+        return self._busy
+
+    def _over_share(self, more: int = 0) -> bool:
+        """Whether, one of several engines, it has (with ``more``) over SHARE_SLACK more tasks in
+        flight than the least loaded other engine."""
+        return bool(self.leases.others) and self._busy + more > self.leases.least_loaded + SHARE_SLACK
 
     def _behind(self, more: int = 0) -> bool:
         """Whether, one of several engines, its tasks waiting for a worker (and ``more``) would
@@ -353,10 +375,11 @@ class Engine:
             return
         definition_hash, machine = self._machine(start.definition)
         record = new_record(start, definition_hash, now)
-        if not self.run_executions or self._behind(1):
+        if not self.run_executions or self._behind(self._kept + 1) or self._over_share(self._kept + 1):
             record.wake_at = now  # (due now, held by none: claimed by whichever engine has room)
             self.committer.queue(record, future)
             return
+        self._kept += 1
         held = self._adopt(machine, record, start, new=True)
         held.waiters.append(future)
 
@@ -582,8 +605,9 @@ class Engine:
             self._busy -= 1
             known = self._task_seconds
             self._task_seconds = seconds if known is None else 0.9 * known + 0.1 * seconds
-            if self._busy == self.task_workers - 1 and self.leases.others:
-                self.leases.wake()  # a task worker is free again: it may take more work
+            if self._held_back and not self._behind() and not self._over_share():
+                self._held_back = False
+                self.leases.wake()  # it took no more work for a while: it may now
             held.inflight -= 1
             if not holding.holds(held):
                 continue  # released or lost meanwhile: the result is not ours to apply

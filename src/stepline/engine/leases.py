@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger("stepline.engine")
 
-BEAT_S = 2.0  # how often an engine says it is alive (and learns how many others are)
+BEAT_S = 1.0  # how often an engine says it is alive and what it has in hand (and learns the others')
 
 
 class Leases:
@@ -36,6 +36,7 @@ class Leases:
         self.lease_seconds = lease_seconds
         self.poll_interval = poll_interval
         self.others = 0            # the other engines alive on this store, as last seen
+        self.least_loaded = 0      # the fewest tasks in flight of any of them, as last seen
         self.wakeup = threading.Event()
         self.next_claim = 0.0
         self._next_renew = 0.0
@@ -78,8 +79,11 @@ class Leases:
 
     def _beat(self, now: float) -> None:
         self._next_beat = now + BEAT_S
+        if not self.engine.run_executions:  # (it takes no share of the work: the others do not count it)
+            return
         try:
-            self.others = self.store.beat(self.engine.owner, now, now - 3 * BEAT_S)
+            loads = self.store.beat(self.engine.owner, now, now - 3 * BEAT_S, self.engine.load)
+            self.others, self.least_loaded = len(loads), min(loads, default=0)
         except Exception as e:  # noqa: BLE001 - counted as alone until the database answers again
             logger.warning("saying this engine is alive failed: %s", e)
 

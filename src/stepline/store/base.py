@@ -254,9 +254,10 @@ class Store(abc.ABC):
         """Extend the leases still held; returns the arns whose lease was lost."""
 
     @abc.abstractmethod
-    def beat(self, owner: str, now: float, alive_since: float) -> int:
-        """Say that the engine ``owner`` is alive at ``now``; returns how many other engines were
-        (seen since ``alive_since``). Engines that have not been seen for long are forgotten."""
+    def beat(self, owner: str, now: float, alive_since: float, load: int = 0) -> list[int]:
+        """Say that the engine ``owner`` is alive at ``now`` with ``load`` in hand; returns the
+        loads of the other engines alive (seen since ``alive_since``). Engines that have not been
+        seen for long are forgotten."""
 
     @abc.abstractmethod
     def leave(self, owner: str) -> None:

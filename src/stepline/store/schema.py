@@ -127,6 +127,9 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         FROM events""",
         "DROP TABLE events",
     ]),
+    (6, "what each engine alive has in hand (its tasks in flight), so the least loaded takes new work", [
+        "ALTER TABLE engines ADD COLUMN busy INTEGER NOT NULL DEFAULT 0",
+    ]),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -310,14 +310,14 @@ class SqlStore(Store):
                 held.update(row[0] for row in cur.fetchall())
         return [a for a in arns if a not in held]
 
-    def beat(self, owner: str, now: float, alive_since: float) -> int:
+    def beat(self, owner: str, now: float, alive_since: float, load: int = 0) -> list[int]:
         with self._writing() as cur:
-            cur.execute(self._sql("INSERT INTO engines (owner, seen) VALUES (?, ?) ON CONFLICT (owner) DO UPDATE "
-                                  "SET seen = excluded.seen"), (owner, now))
+            cur.execute(self._sql("INSERT INTO engines (owner, seen, busy) VALUES (?, ?, ?) ON CONFLICT (owner) "
+                                  "DO UPDATE SET seen = excluded.seen, busy = excluded.busy"), (owner, now, load))
             cur.execute(self._sql("DELETE FROM engines WHERE seen < ?"), (now - 100 * (now - alive_since),))
-            cur.execute(self._sql("SELECT COUNT(*) FROM engines WHERE owner <> ? AND seen >= ?"), (owner, alive_since))
-            row = cur.fetchone()
-        return int(row[0]) if row else 0
+            cur.execute(self._sql("SELECT busy FROM engines WHERE owner <> ? AND seen >= ?"), (owner, alive_since))
+            rows = cur.fetchall()
+        return [int(row[0]) for row in rows]
 
     def leave(self, owner: str) -> None:
         with self._writing() as cur:
