@@ -20,7 +20,8 @@ import json
 import logging
 import socket
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import ClientError

@@ -38,7 +38,7 @@ import hashlib
 import logging
 import os
 import stat
-from typing import Mapping
+from collections.abc import Mapping
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM

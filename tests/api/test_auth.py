@@ -61,7 +61,7 @@ def signed(body: bytes = b"{}", path: str = "/", headers: dict[str, str] | None 
 
 
 def verifier(clock_shift: float = 0.0, **kwargs: Any) -> Verifier:
-    now = datetime.datetime.now(datetime.timezone.utc).timestamp()
+    now = datetime.datetime.now(datetime.UTC).timestamp()
     return Verifier(f"OTHER:x,{KEY_ID}:{SECRET}", clock=lambda: now + clock_shift, **kwargs)
 
 
@@ -183,7 +183,7 @@ def test_a_content_hash_that_is_not_the_body_s() -> None:
 def test_expired_and_not_yet_current() -> None:
     headers = signed()
     date = headers["X-Amz-Date"]
-    signed_at = datetime.datetime.strptime(date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+    signed_at = datetime.datetime.strptime(date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.UTC)
     later = signed_at + datetime.timedelta(minutes=20, seconds=3)
     with pytest.raises(ApiError) as caught:
         Verifier({KEY_ID: SECRET}, clock=lambda: later.timestamp() + 0.5).verify("POST", "/", headers, b"{}")

@@ -11,16 +11,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from stepline.api.auth import Verifier
-
 from tests.node import JS, node_with
 
 from .conftest import Running
-
 
 
 @pytest.fixture(scope="module")

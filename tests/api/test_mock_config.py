@@ -5,7 +5,8 @@ Functions Local does; other executions call the real targets."""
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 

@@ -15,7 +15,8 @@ import json
 import pathlib
 import time
 from collections import defaultdict
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 

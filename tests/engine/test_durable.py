@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from stepline.engine.durable import (
-    Engine, ExecutionAlreadyExists, ExecutionDoesNotExist, ExecutionNotRedrivable, enqueue, redrive_status,
+    Engine,
+    ExecutionAlreadyExists,
+    ExecutionDoesNotExist,
+    ExecutionNotRedrivable,
+    enqueue,
+    redrive_status,
 )
 from stepline.engine.records import standard_start
 from stepline.integrations import Functions, Integrations

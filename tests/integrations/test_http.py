@@ -23,8 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from stepline.asl.values import dumps
 from stepline.asl.resources import parse_resource
+from stepline.asl.values import dumps
 from stepline.engine.local import run
 from stepline.integrations import Integrations, TaskFailure
 from stepline.integrations import http as http_module

@@ -14,7 +14,14 @@ import pytest
 
 import stepline.secrets as secrets_module
 from stepline.secrets import (
-    ENV_VAR, KEY_FILE, CorruptValue, InvalidKey, Secrets, WrongKey, generate_key, parse_key,
+    ENV_VAR,
+    KEY_FILE,
+    CorruptValue,
+    InvalidKey,
+    Secrets,
+    WrongKey,
+    generate_key,
+    parse_key,
 )
 
 

@@ -20,9 +20,10 @@ import time
 
 import pytest
 
-from stepline.service.errors import ServiceError as ApiError
-from stepline.service.teststate import HttpTrace, test_state as run_test_state
 from stepline.integrations import Functions, Integrations, TaskFailure
+from stepline.service.errors import ServiceError as ApiError
+from stepline.service.teststate import HttpTrace
+from stepline.service.teststate import test_state as run_test_state
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 INVOKE = "arn:aws:states:::lambda:invoke"

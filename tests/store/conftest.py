@@ -8,7 +8,7 @@ migrating). PostgreSQL must be reachable: without it these tests fail, they neve
 from __future__ import annotations
 
 import uuid
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import psycopg
 import pytest
@@ -138,7 +139,7 @@ def test_the_events_stored_before_history_rows_read_as_the_api_writes_them(new_e
     through as GetExecutionHistory answers with them (the same values, to the last digit)."""
     import json
 
-    from stepline.interpreter.history import details_text, event_text, Texts
+    from stepline.interpreter.history import Texts, details_text, event_text
 
     url = new_empty_db()
     assert migrated(url, 4) == 4

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from stepline.store import ActivityTask, Resource, Signal, Store, Write
 

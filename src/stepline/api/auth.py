@@ -22,7 +22,8 @@ import hashlib
 import hmac
 import re
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -59,7 +60,8 @@ def parse_credentials(text: str) -> dict[str, str]:
         if not colon or not key_id or not secret:
             raise ValueError(f"credential {number} is not of the form ACCESS_KEY_ID:SECRET_ACCESS_KEY")
         if not _KEY_ID.fullmatch(key_id):
-            raise ValueError(f"credential {number}: access key id {key_id!r} may hold only letters, digits, '_', '.' and '-'")
+            raise ValueError(f"credential {number}: access key id {key_id!r} may hold only letters, digits, "
+                             f"'_', '.' and '-'")
         if key_id in credentials:
             raise ValueError(f"credential {number}: access key id {key_id!r} is given twice")
         credentials[key_id] = secret
@@ -142,7 +144,7 @@ class Verifier:
         return key_id
 
     def _check_skew(self, signed_at: datetime.datetime) -> None:
-        now = datetime.datetime.fromtimestamp(self.clock(), datetime.timezone.utc).replace(microsecond=0)
+        now = datetime.datetime.fromtimestamp(self.clock(), datetime.UTC).replace(microsecond=0)
         if signed_at < now - MAX_SKEW:
             raise ApiError(INVALID, f"Signature expired: {_stamp(signed_at)} is now earlier than "
                                     f"{_stamp(now - MAX_SKEW)} ({_stamp(now)} - 15 min.)")
@@ -213,7 +215,7 @@ def _parse_date(text: str) -> datetime.datetime:
         if not _DATE.fullmatch(text):
             raise ValueError(text)
         return datetime.datetime(int(text[:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[11:13]),
-                                 int(text[13:15]), tzinfo=datetime.timezone.utc)
+                                 int(text[13:15]), tzinfo=datetime.UTC)
     except ValueError:
         raise ApiError(INCOMPLETE, f"Date must be in ISO-8601 'basic format'. Got '{text}'. "
                                    "See http://en.wikipedia.org/wiki/ISO_8601") from None

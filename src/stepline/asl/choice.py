@@ -27,7 +27,8 @@ AWS semantics (docs: state-choice, amazon-states-language-choice-state):
 from __future__ import annotations
 
 import operator
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import errors
 from .diagnostics import Diagnostics, pointer

@@ -8,7 +8,7 @@ turns it into a failure value, so an ASL error never escapes as a Python excepti
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 ALL = "States.ALL"
 BRANCH_FAILED = "States.BranchFailed"

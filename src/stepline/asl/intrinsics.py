@@ -23,8 +23,9 @@ import math
 import random
 import re
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 from stepline.asl.errors import INTRINSIC_FAILURE, StatesError
 from stepline.asl.java_random import JavaRandom

@@ -27,7 +27,7 @@ import math
 import random as _random
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from jsonata import jexception as _jexception
@@ -381,7 +381,7 @@ def _parse(text: JSON = None) -> JSON:
 
 def _millis() -> JSON:
     t = _current_time.get()
-    return int((t if t is not None else datetime.now(timezone.utc).timestamp()) * 1000)
+    return int((t if t is not None else datetime.now(UTC).timestamp()) * 1000)
 
 
 def _now(picture: JSON = None, timezone_: JSON = None) -> JSON:

@@ -20,8 +20,9 @@ are :mod:`.jsonpath_select`'s; the filters (``[?(@.price < 10)]``) :mod:`.jsonpa
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .jsonpath_select import PathNotFound, definite_getter, indefinite_getter, merge_getter, normalized
 

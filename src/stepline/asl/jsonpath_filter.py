@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import operator
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .jsonpath import PathSyntaxError, parse_segments, split_union
 from .jsonpath_select import indefinite_getter

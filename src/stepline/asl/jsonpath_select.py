@@ -19,8 +19,9 @@ A segment is the tuple the parser makes: ``("key", name)``, ``("index", i)``, ``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 JSON = Any
 

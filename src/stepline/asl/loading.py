@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import errors
 from .diagnostics import DUPLICATE_STATE_NAME, ERROR, INVALID_JSON_DESCRIPTION, MISSING_DESCRIPTION, Diagnostic, at
 from .values import JSON, NotJson, parse_json
+
 
 def load_definition(definition: JSON | str | bytes) -> JSON:
     """Accept a dict or JSON text; raise DefinitionError for input that is not JSON."""

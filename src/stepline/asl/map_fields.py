@@ -7,7 +7,8 @@ through ``self.diags`` exactly like the rest of :mod:`.parser`.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import wording
 from .diagnostics import DUPLICATE_LABEL_NAME, INVALID_LABEL_NAME, INVALID_RESOURCE, at

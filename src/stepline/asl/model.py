@@ -7,8 +7,9 @@ calls them. Fields of the other query language are simply absent (``None``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .values import JSON
 

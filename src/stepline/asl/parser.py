@@ -33,8 +33,16 @@ from typing import Any
 
 from . import errors, sizes, wording
 from .diagnostics import (
-    DUPLICATE_STATE_NAME, ERROR, INVALID_JSONATA_EXPRESSION, INVALID_STATE_NAME, MISSING_END_STATE,
-    MISSING_TRANSITION_TARGET, TOO_DEEPLY_NESTED, Diagnostic, Diagnostics, at,
+    DUPLICATE_STATE_NAME,
+    ERROR,
+    INVALID_JSONATA_EXPRESSION,
+    INVALID_STATE_NAME,
+    MISSING_END_STATE,
+    MISSING_TRANSITION_TARGET,
+    TOO_DEEPLY_NESTED,
+    Diagnostic,
+    Diagnostics,
+    at,
 )
 from .loading import load, load_definition
 from .map_fields import MapFields

@@ -6,6 +6,7 @@ import re
 
 from .model import Resource
 
+
 def parse_resource(arn: str) -> Resource | None:
     """Take a Task resource ARN apart; None when it is not one Step Functions accepts."""
     m = _LAMBDA_ARN.fullmatch(arn)

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import errors, wording
 from .diagnostics import at
-from .model import JSONPATH, JSONATA, Catcher, Retrier
+from .model import JSONATA, JSONPATH, Catcher, Retrier
 from .shared_fields import SharedFields
 
 MAX_INT = wording.MAX_INT

@@ -16,7 +16,8 @@ a diagnostic, so the state that holds it is not built. What each returns:
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import wording
 from .diagnostics import NO_DOLLAR, Diagnostics, at

@@ -11,15 +11,28 @@ is too broken to build.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import choice as choice_rules
 from . import wording
 from .diagnostics import INVALID_RESOURCE, NO_PATH, PASS_RESULT_IS_STATIC, at
 from .jsonata import is_expression
 from .model import (
-    JSONATA, JSONPATH, Builder, ChoiceRule, ChoiceState, FailState, JsonataBuilder, ParallelState, PassState,
-    Program, Resource, SucceedState, TaskState, WaitState,
+    JSONATA,
+    JSONPATH,
+    Builder,
+    ChoiceRule,
+    ChoiceState,
+    FailState,
+    JsonataBuilder,
+    ParallelState,
+    PassState,
+    Program,
+    Resource,
+    SucceedState,
+    TaskState,
+    WaitState,
 )
 from .resources import parse_resource
 from .retry_catch import RetryCatch

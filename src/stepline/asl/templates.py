@@ -14,12 +14,13 @@ and AWS's message for an undefined result, a thrown error or an unsupported resu
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import errors
 from .diagnostics import UNSUPPORTED_JSONATA_EXPRESSION, Diagnostics
 from .intrinsics import IntrinsicSyntaxError, compile_intrinsic, is_intrinsic
-from .jsonata import Expression, JsonataEvaluationError, JsonataSyntaxError, UnsupportedResult, UNDEFINED, is_expression
+from .jsonata import UNDEFINED, Expression, JsonataEvaluationError, JsonataSyntaxError, UnsupportedResult, is_expression
 from .jsonpath import PathNotFound, PathSyntaxError, compile_getter, compile_reference
 from .values import JSON, dumps
 

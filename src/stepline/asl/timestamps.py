@@ -16,7 +16,7 @@ execution's hot path (about 1 µs).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # The profile's shape; ``datetime.fromisoformat`` (Python 3.11+) then builds the value in C,
 # refusing dates that do not exist (31 February, year 0000) and truncating the fraction to
@@ -52,6 +52,6 @@ def format_timestamp(dt: datetime) -> str:
     A naive ``datetime`` is taken to be UTC already; microseconds are truncated.
     """
     if dt.tzinfo is not None:
-        dt = dt.astimezone(timezone.utc)
+        dt = dt.astimezone(UTC)
     return (f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:"
             f"{dt.second:02d}.{dt.microsecond // 1000:03d}Z")

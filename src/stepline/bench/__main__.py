@@ -151,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         line = f"{name:18s} {ours['transitions']:11d} {best:14,.0f} {median:10,.0f}"
         if theirs:
-            line += f" {row['als_best']:10,d} {row['als_median']:10,d} {row['ratio_best']:8.2f}x {row['ratio_median']:7.2f}x"
+            line += (f" {row['als_best']:10,d} {row['als_median']:10,d} {row['ratio_best']:8.2f}x "
+                     f"{row['ratio_median']:7.2f}x")
         elif args.als:
             line += "   (aws-local-stepfunctions did not run)"
         print(line, flush=True)

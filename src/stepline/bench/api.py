@@ -72,7 +72,7 @@ class Server:
             except httpx.HTTPError:
                 if time.monotonic() > deadline or self.proc.poll() is not None:
                     raise RuntimeError("the server did not start: " + (self.proc.stderr.read().decode()
-                                                                        if self.proc.stderr else ""))
+                                                                        if self.proc.stderr else "")) from None
                 time.sleep(0.1)
 
     def stop(self) -> None:
@@ -145,7 +145,7 @@ async def _open_loop(url: str, sm: str, rate: float, seconds: float, clients: in
 
         async def one(i: int) -> None:
             if i % 2 == 0:
-                elapsed, out = await _call(client, "StartExecution", {"stateMachineArn": sm, "input": '{"i": %d}' % i})
+                elapsed, out = await _call(client, "StartExecution", {"stateMachineArn": sm, "input": f'{{"i": {i}}}'})
                 started.append(out["executionArn"])
                 latencies["StartExecution"].append(elapsed)
             else:

@@ -46,7 +46,8 @@ import tempfile
 import threading
 import time
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..asl.values import dumps
 from ..integrations import Functions, Integrations

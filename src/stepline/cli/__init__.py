@@ -16,14 +16,15 @@ import argparse
 import json
 import os
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..asl import parser
 from ..asl.errors import DefinitionError
 from ..engine.local import LocalRunner, new_execution
-from ..interpreter.core import HISTORY_LIMIT
 from ..integrations import Integrations
 from ..integrations.functions import Functions
+from ..interpreter.core import HISTORY_LIMIT
 
 EXIT_OK, EXIT_NOT_SUCCEEDED, EXIT_INVALID = 0, 1, 2
 

@@ -19,10 +19,10 @@ from .. import ids
 from ..arns import map_run_path
 from ..asl import errors
 from ..asl.values import dumps
+from ..interpreter import history
 from ..interpreter import snapshot as snapshots
 from ..interpreter.children import map_run
 from ..interpreter.frames import RUNNING, ChildLog
-from ..interpreter import history
 from ..interpreter.history import Texts, details_text, event_text, event_texts
 from ..store import ExecutionRecord, Resource, Signal, SignalKind, Store, StoreRefusedValue, Write
 from .held import Held, Holding
@@ -92,7 +92,7 @@ class Committer:
             result = self.store.commit(writes)
         except StoreRefusedValue as e:
             if len(helds) > 1:
-                for held, write in zip(helds, writes):
+                for held, write in zip(helds, writes, strict=True):
                     self._store([held], [write])
                 return
             held = helds[0]

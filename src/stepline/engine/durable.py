@@ -29,14 +29,14 @@ import queue
 import socket
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import ids
 from ..asl import parser
 from ..asl.model import StateMachine
 from ..integrations import Integrations
-from ..interpreter import Execution, Interpreter
-from ..interpreter import history
+from ..interpreter import Execution, Interpreter, history
 from ..interpreter import snapshot as snapshots
 from ..interpreter.core import HISTORY_LIMIT
 from ..interpreter.frames import FAILED, FINISHED, RUNNING, Sleep, Spawn, TaskCall
@@ -47,8 +47,16 @@ from .held import Held, Holding
 from .leases import Leases
 from .local import HISTORY_STEP
 from .records import (
-    POISONED, ExecutionAlreadyExists, ExecutionDoesNotExist, ExecutionNotRedrivable, answer_existing, digest,
-    enqueue, new_record, redrive_status, start_of,
+    POISONED,
+    ExecutionAlreadyExists,
+    ExecutionDoesNotExist,
+    ExecutionNotRedrivable,
+    answer_existing,
+    digest,
+    enqueue,
+    new_record,
+    redrive_status,
+    start_of,
 )
 from .signals import Signals
 from .tasks import NOT_MOCKED, Completion, call_task, hands_out_token, mocked_answer, waits_for_child

@@ -18,7 +18,8 @@ import queue
 import threading
 import time
 from collections import deque
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from .. import arns, config, ids
 from ..asl import parser
@@ -27,10 +28,10 @@ from ..asl.values import JSON, size_in_bytes
 from ..integrations import Integrations
 from ..integrations.functions import Functions, registered
 from ..interpreter import Execution, Interpreter
-from ..interpreter.start import Start
-from .tasks import NOT_MOCKED, call_task, mocked_answer
 from ..interpreter.core import HISTORY_LIMIT
 from ..interpreter.frames import FINISHED, RUNNING, Sleep, Spawn, TaskCall
+from ..interpreter.start import Start
+from .tasks import NOT_MOCKED, call_task, mocked_answer
 
 _interpreter = Interpreter()
 HISTORY_STEP = 20_000  # this close to the history limit, transitions are advanced a few at a time

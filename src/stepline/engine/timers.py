@@ -7,8 +7,9 @@ the engine; this heap is how the engine that holds an execution knows when to ac
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterator
 from enum import Enum
-from typing import Any, Iterator
+from typing import Any
 
 from .held import Held, Holding
 

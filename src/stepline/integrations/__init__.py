@@ -7,7 +7,8 @@ nothing of executions or history; the engine calls it and reports back to the in
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from .. import config
 from ..asl.model import Resource
@@ -105,7 +106,7 @@ class Integrations:
         remote = self.services.get("lambda")  # real AWS Lambda, when configured: for names not served here
         if resource.kind == "lambda":
             if remote is not None and (resource.name or "") not in self.functions:
-                return getattr(remote, "invoke_function")(resource.arn, payload), None
+                return remote.invoke_function(resource.arn, payload), None
             invocation = self._function(resource.name, payload, timeout, resource.arn)
             return invocation.payload, invocation.raw_size
         service = resource.service or ""

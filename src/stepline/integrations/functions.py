@@ -10,6 +10,7 @@ calls a handler: the event is a fresh copy of the JSON input, the result must be
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import inspect
@@ -18,10 +19,10 @@ import os
 import sys
 import time
 import traceback
-import hashlib
+from collections.abc import Callable, Iterable, Mapping
 from email.utils import formatdate
 from types import ModuleType
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from ..asl.values import JSON, NotJson, checked_copy, parse_json
 from ..ids import new_uuid

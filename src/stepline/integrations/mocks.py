@@ -35,8 +35,9 @@ import os
 import re
 import threading
 from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from ..asl import errors
 from ..asl.values import JSON, NotJson, checked_copy, parse_json, type_name

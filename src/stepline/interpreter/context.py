@@ -8,14 +8,14 @@ inside a Map's ItemSelector (plus ``Map.Item.Source`` for distributed readers).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..asl.values import JSON
 
 
 def iso(ts: float) -> str:
     """Epoch seconds as AWS writes times in the context object: ``2024-01-02T03:04:05.678Z``."""
-    dt = datetime.fromtimestamp(ts, timezone.utc)
+    dt = datetime.fromtimestamp(ts, UTC)
     return (f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:"
             f"{dt.second:02d}.{dt.microsecond // 1000:03d}Z")
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import logging
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import ids
 from ..asl import errors
@@ -32,8 +33,23 @@ from ..asl.values import JSON, size_in_bytes
 from . import history, io
 from .children import Children, abort_children
 from .frames import (
-    ABORTED, ACT, DONE, ENTER, FAILED, FINISHED, RUNNING, START, SUCCEEDED, TIMED_OUT, WAITING, Execution, Frame,
-    Request, Sleep, Spawn, TaskCall,
+    ABORTED,
+    ACT,
+    DONE,
+    ENTER,
+    FAILED,
+    FINISHED,
+    RUNNING,
+    START,
+    SUCCEEDED,
+    TIMED_OUT,
+    WAITING,
+    Execution,
+    Frame,
+    Request,
+    Sleep,
+    Spawn,
+    TaskCall,
 )
 from .history import append
 from .map_state import MapStates

@@ -12,8 +12,9 @@ What :meth:`Interpreter.advance` asks of its caller is one of the request types 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .. import arns
 from ..asl.jsonpath import PathNotFound

@@ -14,8 +14,9 @@ what ``GetExecutionHistory`` serves as it is (:func:`event_text`), and what
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from json.encoder import encode_basestring  # type: ignore[attr-defined]  # the C one, as values.dumps uses
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 from ..asl.values import JSON, dumps
 

@@ -17,8 +17,8 @@ from ..asl.jsonpath import PathNotFound
 from ..asl.model import TaskState
 from ..asl.values import JSON, size_in_bytes
 from . import history, io
-from .history import append
 from .frames import RUNNING, WAITING, Frame, TaskCall
+from .history import append
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import Interpreter

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import re
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..asl.values import JsonText, loads
 from ..engine.durable import Engine

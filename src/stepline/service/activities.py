@@ -9,7 +9,8 @@ GetActivityTask, is :mod:`.tasks`'s, which finds the activity with :meth:`Activi
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..store import Resource, Store
 from . import pages

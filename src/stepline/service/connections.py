@@ -57,8 +57,9 @@ import re
 import string
 import time
 import uuid
+from collections.abc import Callable
 from secrets import choice
-from typing import Any, Callable
+from typing import Any
 
 from ..secrets import Secrets
 from ..store import Resource, Store
@@ -66,7 +67,15 @@ from . import pages
 from .arns import partition
 from .connection_auth import AUTH, AUTH_MEMBERS, clean_auth, complete, drop_secret_parameters, merge, seal, unseal
 from .connection_checks import (
-    bad, check_auth, check_common, check_matching, check_name, checked_auth_type, checked_name, not_found, null,
+    bad,
+    check_auth,
+    check_common,
+    check_matching,
+    check_name,
+    checked_auth_type,
+    checked_name,
+    not_found,
+    null,
     raise_failures,
 )
 from .errors import ServiceError, validation

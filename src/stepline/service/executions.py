@@ -13,23 +13,27 @@ import concurrent.futures
 import json
 import logging
 import time
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from .. import arns, ids
+from ..arns import map_run_path
 from ..asl import parser
 from ..asl.model import StateMachine
 from ..asl.values import JSON, JsonText, NotJson, dumps, parse_json
 from ..engine.durable import Engine
-from ..engine.records import (
-    ExecutionAlreadyExists, ExecutionDoesNotExist, ExecutionNotRedrivable, described_failure, redrive_status,
-)
 from ..engine.local import LocalRunner
+from ..engine.records import (
+    ExecutionAlreadyExists,
+    ExecutionDoesNotExist,
+    ExecutionNotRedrivable,
+    described_failure,
+    redrive_status,
+)
 from ..integrations import Integrations
-from ..interpreter import Execution
-from ..interpreter import history
+from ..interpreter import Execution, history
 from ..interpreter.start import Start
-from ..arns import map_run_path
 from ..store import ExecutionRecord, Signal, SignalKind, Store, StoreError
 from . import pages
 from .arns import Arns, check_name
@@ -323,7 +327,8 @@ class Executions:
         if stopped is None or stopped.status == "RUNNING":
             # another engine holds it: ask it through the store, and wait for it to stop
             now = self.clock()
-            self.store.send_signal(Signal(ids.new_uuid(), r.arn, SignalKind.STOP, dumps({"error": error, "cause": cause}),
+            self.store.send_signal(Signal(ids.new_uuid(), r.arn, SignalKind.STOP,
+                                          dumps({"error": error, "cause": cause}),
                                           now))
             self.store.notify()
             deadline = time.monotonic() + ANSWER_TIMEOUT_S

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import ids
 from ..asl import errors as asl_errors
@@ -83,7 +84,7 @@ _NOT_VARIABLES = {"states"}
 
 def _collect(value: Any, names: list[str], assign: bool = False) -> None:
     if isinstance(value, dict):
-        for k, v in value.items():
+        for v in value.values():
             _collect(v, names, assign)
     elif isinstance(value, list):
         for v in value:

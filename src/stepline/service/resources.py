@@ -10,7 +10,8 @@ concurrent updates cannot lose one.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..store import Resource, Store
 from .arns import Arn, Arns

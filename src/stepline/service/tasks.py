@@ -10,7 +10,8 @@ belongs to a task that ended (AWS's TaskTimedOut).
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import ids
 from ..asl.values import NotJson, dumps, parse_json

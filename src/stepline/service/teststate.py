@@ -30,17 +30,18 @@ import dataclasses
 import re
 import threading
 import time
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
+from .. import arns
 from ..asl import errors as asl_errors
 from ..asl import loading, parser
 from ..asl.diagnostics import ERROR, MISSING_END_STATE, SCHEMA_VALIDATION_FAILED, Diagnostic, at
 from ..asl.errors import DefinitionError, StatesError
-from ..asl.model import DISCARD, MapState, ParallelState, Program, Resource, State, StateMachine
 from ..asl.map_fields import writer_and_reader
+from ..asl.model import DISCARD, MapState, ParallelState, Program, Resource, State, StateMachine
 from ..asl.values import JSON, dumps, parse_json, size_in_bytes
-from .. import arns
 from ..ids import new_uuid
 from ..integrations import Integrations, TaskFailure
 from ..interpreter import Execution, Frame, Interpreter
@@ -223,7 +224,8 @@ def _invalid(diags: list, prefix: str | None = None) -> ApiError:
         if prefix is not None and loc is not None and (loc == prefix or loc.startswith(prefix + "/")):
             loc = loc[len(prefix):] or "/"
         parts.append(f"{d.code}: {d.message}" + (f" at {loc}" if loc else ""))
-    return ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{', '.join(parts) or 'invalid definition'}'")
+    detail = ", ".join(parts) or "invalid definition"
+    return ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{detail}'")
 
 
 def _find(program: Program, name: str, in_map: bool) -> tuple[Program, bool] | None:
@@ -243,7 +245,8 @@ def _find(program: Program, name: str, in_map: bool) -> tuple[Program, bool] | N
 
 
 def _nested_names(st: State) -> set[str]:
-    programs = list(st.branches) if isinstance(st, ParallelState) else [st.processor] if isinstance(st, MapState) else []
+    programs = (list(st.branches) if isinstance(st, ParallelState) else [st.processor] if isinstance(st, MapState)
+                else [])
     names: set[str] = set()
     for p in programs:
         for s in p.states.values():
@@ -280,7 +283,8 @@ def _check(req: _Request, st: State) -> None:
         if req.context_text is not None:
             raise _validation("The context field may only be specified if a mock is specified")
         r = getattr(st, "resource", None)
-        if st.type in ("Map", "Parallel") or r is not None and (r.kind == "activity" or r.pattern != "request-response"):
+        if st.type in ("Map", "Parallel") or r is not None and (r.kind == "activity"
+                                                                 or r.pattern != "request-response"):
             what = f"{st.type} states" if r is None else \
                 "Activity tasks" if r.kind == "activity" else f"the .{r.pattern} integration pattern"
             raise _validation(f"TestState supports {what} only when a mock is specified")
@@ -432,7 +436,7 @@ def _reader_items(st: MapState, text: str) -> list:
                 headers = config.get("CSVHeaders") or []
             else:
                 headers = rows.pop(0) if rows else []
-            items: Any = [dict(zip(headers, row)) for row in rows]
+            items: Any = [dict(zip(headers, row, strict=False)) for row in rows]
         elif kind == "JSONL":
             items = [parse_json(line) for line in text.splitlines() if line.strip()]
         else:
@@ -500,7 +504,8 @@ class _Run:
         now = self.now = time.time()
         name = new_uuid()
         start = Start(state_machine_arn=arns.state_machine(region, account, MACHINE_NAME),
-                      state_machine_name=MACHINE_NAME, name=name, arn=arns.execution(region, account, MACHINE_NAME, name),
+                      state_machine_name=MACHINE_NAME, name=name,
+                      arn=arns.execution(region, account, MACHINE_NAME, name),
                       input=self.input, input_text=self.input_text,
                       role_arn=req.role_arn or arns.role(region, account), region=region, account=account,
                       input_size=size_in_bytes(self.input))

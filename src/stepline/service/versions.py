@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..store import Resource, Store
 from . import pages

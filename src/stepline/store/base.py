@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import abc
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from enum import StrEnum
-from typing import Iterable, NamedTuple, Sequence
+from typing import NamedTuple
 
 
 class StoreError(Exception):

@@ -17,7 +17,8 @@ import contextlib
 import logging
 import threading
 import weakref
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import psycopg
 

@@ -10,10 +10,20 @@ import abc
 import contextlib
 import operator
 import re
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from .base import (
-    COLUMNS, EVENTS_PER_ROW, MUTABLE, ActivityTask, CommitResult, ExecutionRecord, Resource, Signal, Store, StoredEvent,
+    COLUMNS,
+    EVENTS_PER_ROW,
+    MUTABLE,
+    ActivityTask,
+    CommitResult,
+    ExecutionRecord,
+    Resource,
+    Signal,
+    Store,
+    StoredEvent,
     Write,
 )
 from .schema import CREATE_VERSION_TABLE, LATEST, MIGRATIONS
@@ -257,8 +267,8 @@ class SqlStore(Store):
                    reverse: bool = False) -> list[StoredEvent]:
         # a row holds one event at least: ``limit`` rows hold the page's events
         if reverse:
-            sql = "SELECT first_id, body FROM history WHERE execution_arn = ?" + (" AND first_id < ?" if after else "") \
-                + " ORDER BY first_id DESC"
+            sql = ("SELECT first_id, body FROM history WHERE execution_arn = ?"
+                   + (" AND first_id < ?" if after else "") + " ORDER BY first_id DESC")
             params: list[Any] = [arn] + ([after] if after else [])
         else:
             sql = "SELECT first_id, body FROM history WHERE execution_arn = ? AND last_id > ? ORDER BY first_id"
@@ -271,9 +281,10 @@ class SqlStore(Store):
             texts = body.split("\n")
             ids = range(first, first + len(texts))
             if reverse:
-                out.extend(StoredEvent(i, t) for i, t in zip(reversed(ids), reversed(texts)) if not after or i < after)
+                out.extend(StoredEvent(i, t) for i, t in zip(reversed(ids), reversed(texts), strict=True)
+                           if not after or i < after)
             else:
-                out.extend(StoredEvent(i, t) for i, t in zip(ids, texts) if i > after)
+                out.extend(StoredEvent(i, t) for i, t in zip(ids, texts, strict=True) if i > after)
             if limit is not None and len(out) >= limit:
                 break
         return out if limit is None else out[:limit]
@@ -305,8 +316,8 @@ class SqlStore(Store):
         with self._writing() as cur:
             for chunk in _chunks(list(arns), 500):
                 marks = ", ".join("?" for _ in chunk)
-                cur.execute(self._sql(f"UPDATE executions SET lease_until = ? WHERE lease_owner = ? AND arn IN ({marks}) "
-                                      "RETURNING arn"), [lease_until, owner, *chunk])
+                cur.execute(self._sql(f"UPDATE executions SET lease_until = ? WHERE lease_owner = ? "
+                                      f"AND arn IN ({marks}) RETURNING arn"), [lease_until, owner, *chunk])
                 held.update(row[0] for row in cur.fetchall())
         return [a for a in arns if a not in held]
 
@@ -393,7 +404,8 @@ class SqlStore(Store):
             cur.execute(self._sql(_WAKE_FOR_SIGNAL), (signal.created, signal.created, signal.execution_arn))
             if cur.rowcount != 1:
                 return False
-            cur.execute(self._sql("INSERT INTO signals (id, execution_arn, kind, body, created) VALUES (?, ?, ?, ?, ?)"),
+            cur.execute(self._sql("INSERT INTO signals (id, execution_arn, kind, body, created) "
+                                  "VALUES (?, ?, ?, ?, ?)"),
                         (signal.id, signal.execution_arn, signal.kind, signal.body, signal.created))
         return True
 

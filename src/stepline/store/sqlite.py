@@ -24,7 +24,8 @@ import os
 import sqlite3
 import threading
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .base import StoreError, StoreRefusedValue, writable
 from .sql import SqlStore

@@ -19,8 +19,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stepline.asl.jsonata import (
-    UNDEFINED, Expression, JsonataEvaluationError, JsonataSyntaxError, UnsupportedResult, expression_text, js_number,
-    from_jsonata, is_expression, to_jsonata,
+    UNDEFINED,
+    Expression,
+    JsonataEvaluationError,
+    JsonataSyntaxError,
+    UnsupportedResult,
+    expression_text,
+    from_jsonata,
+    is_expression,
+    js_number,
+    to_jsonata,
 )
 
 NOW = 1700000000.5  # 2023-11-14T22:13:20.500Z

@@ -13,8 +13,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stepline.asl.jsonpath import (
-    PathNotFound, PathSyntaxError, Reference, Scope, compile_getter, compile_path, compile_reference,
-    is_variable_path, normalized, set_path,
+    PathNotFound,
+    PathSyntaxError,
+    Reference,
+    Scope,
+    compile_getter,
+    compile_path,
+    compile_reference,
+    is_variable_path,
+    normalized,
+    set_path,
 )
 
 NOT_AN_OBJECT = ("Expected to find an object with property {prop} in path {path} but found '{found}'. This is not "

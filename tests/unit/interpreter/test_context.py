@@ -9,7 +9,7 @@ milliseconds and a ``Z``; ``Map.Item`` {Index, Value} exists in a Map's ItemSele
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .helpers import ACCOUNT, REGION, details, event, lambda_arn, machine, run
 
@@ -17,7 +17,7 @@ ISO_MS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 
 
 def epoch(iso: str) -> float:
-    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
+    return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
 
 
 def whole_context(ex_input=None, **run_kw):

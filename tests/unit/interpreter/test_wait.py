@@ -9,7 +9,7 @@ Ground truth for the error messages: conformance ``base_test_wait ... -1.5``,
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -26,7 +26,7 @@ def waited(ex, n: int = 0) -> float:
 
 
 def iso(t: float) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_wait_seconds_advances_virtual_time_by_the_wait():
@@ -177,7 +177,7 @@ def test_next_state_entered_time_reflects_the_wait():
                                              "started.$": "$$.Execution.StartTime"}, "End": True},
     })
     ex = run(d, {}, virtual_time=True)
-    parse = lambda s: datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()  # noqa: E731
+    parse = lambda s: datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()  # noqa: E731
     gap = parse(ex.output["entered"]) - parse(ex.output["started"])
     assert 600 <= gap < 601
 
