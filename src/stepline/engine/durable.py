@@ -12,10 +12,11 @@ restarted) claims the executions, rebuilds them from their last committed snapsh
 on. A transition that was not committed is simply done again; a task whose result was not
 committed is invoked again (at-least-once calls, exactly-once transitions).
 
-The engine is this loop and its collaborators, each one job: :mod:`.held` (what it holds),
-:mod:`.leases` (claiming and keeping work), :mod:`.signals` (what comes from outside),
-:mod:`.timers`, :mod:`.committer` (the group commit) and :mod:`.tasks` (running a task, as
-``stepline.run`` does too); :mod:`.records` holds the rules of the stored row.
+The engine is this loop and its collaborators, each one job: :mod:`.intake` (starts, resumes,
+stops, redrives), :mod:`.held` (what it holds), :mod:`.leases` (claiming and keeping work),
+:mod:`.workers` (the task pool, and its share of a fleet's work), :mod:`.signals` (what comes
+from outside), :mod:`.timers`, :mod:`.committer` (the group commit) and :mod:`.tasks` (calling a
+task, as ``stepline.run`` does too); :mod:`.records` holds the rules of the stored row.
 """
 
 from __future__ import annotations
@@ -33,17 +34,15 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import ids
-from ..asl import parser
-from ..asl.model import StateMachine
 from ..integrations import Integrations
-from ..interpreter import Execution, Interpreter, history
-from ..interpreter import snapshot as snapshots
+from ..interpreter import Interpreter, history
 from ..interpreter.core import HISTORY_LIMIT
 from ..interpreter.frames import FAILED, FINISHED, RUNNING, Sleep, Spawn, TaskCall
 from ..interpreter.start import Start
-from ..store import ActivityTask, ExecutionRecord, Store, StoreError, writable
+from ..store import ActivityTask, ExecutionRecord, Store, writable
 from .committer import Committer
 from .held import Held, Holding
+from .intake import Intake
 from .leases import Leases
 from .local import HISTORY_STEP
 from .records import (
@@ -51,16 +50,14 @@ from .records import (
     ExecutionAlreadyExists,
     ExecutionDoesNotExist,
     ExecutionNotRedrivable,
-    answer_existing,
-    digest,
     enqueue,
     new_record,
     redrive_status,
-    start_of,
 )
 from .signals import Signals
-from .tasks import NOT_MOCKED, Completion, call_task, hands_out_token, mocked_answer, waits_for_child
+from .tasks import NOT_MOCKED, Completion, hands_out_token, mocked_answer, waits_for_child
 from .timers import Due, Timers
+from .workers import TaskWorkers
 
 __all__ = ["Engine", "ExecutionAlreadyExists", "ExecutionDoesNotExist", "ExecutionNotRedrivable", "enqueue",
            "new_record", "redrive_status", "HISTORY_LIMIT", "MEMORY_BUDGET"]
@@ -74,14 +71,6 @@ RETENTION_EVERY_S = 600.0
 #: left for a later turn would be committed twice: once started, once advanced)
 INBOX_BATCH = 1000
 MEMORY_BUDGET = 256 * 1024 * 1024  # bytes the executions an engine holds may cost (see Committer._weigh)
-#: one of several engines is behind when the tasks waiting for its task workers would take this
-#: long to start (by what its tasks have taken lately); it then takes no more, and lets go of more
-BEHIND_S = 0.1
-UNKNOWN_TASK_S = 1.0  # what a task is taken to last before one has been timed
-#: one of several engines takes new work (a start, a claim) only while its tasks in flight are at
-#: most this many more than those of the least loaded other engine (as it last said): work goes
-#: to the idle engines of a fleet rather than queue behind the one that received it
-SHARE_SLACK = 1
 STALLED_S = 60.0  # a loop that has not gone round for this long is not alive (see Engine.alive)
 
 
@@ -124,16 +113,11 @@ class Engine:
         self.leases = Leases(self, store, self.holding, lease_seconds=lease_seconds, poll_interval=poll_interval)
         self.signals = Signals(self, store, self.holding)
         self.committer = Committer(self, store, self.holding)
-        self._busy = 0                     # tasks given to the pool and not answered yet
         self._held_back = False            # took no more work for its share: looks again as tasks end
-        self._kept = 0                     # starts this turn kept to run here (their tasks not out yet)
-        self._task_seconds: float | None = None  # how long tasks have taken lately (a moving average)
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
-        self._completions: queue.SimpleQueue = queue.SimpleQueue()
         self._wakeup = threading.Event()
-        self._pool = concurrent.futures.ThreadPoolExecutor(task_workers, thread_name_prefix="stepline-task")
-        self._machines: dict[str, StateMachine] = {}           # definition hash -> compiled machine
-        self._definitions: dict[str, tuple[str, StateMachine]] = {}  # definition text -> (hash, machine)
+        self.workers = TaskWorkers(self.integrations, task_workers, self._wakeup.set)
+        self.intake = Intake(self)
         self._thread: threading.Thread | None = None
         self._listener: threading.Thread | None = None
         self._next_signals = 0.0
@@ -162,7 +146,7 @@ class Engine:
         self.running = False
         if self._listener is not None:
             self._listener.join(timeout)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.workers.shutdown()
 
     @property
     def alive(self) -> bool:
@@ -261,7 +245,7 @@ class Engine:
         """One turn of the loop: take requests, results, signals and due timers, advance what
         is ready, commit. Whether there is nothing to do now (None: shut down)."""
         now = self.clock()
-        self._kept = 0
+        self.intake.kept = 0
         if not self._drain_inbox(now):
             return None
         self._drain_completions()
@@ -281,7 +265,7 @@ class Engine:
         if now >= self._next_retention:
             self._retain(now)
         return not (self.holding.ready or self.holding.dirty or not self._inbox.empty()
-                    or not self._completions.empty())
+                    or self.workers.pending)
 
     def _sleep(self, now: float) -> None:
         until = min(self.leases.next_renew, self._next_signals)
@@ -301,15 +285,15 @@ class Engine:
                 return False
             try:
                 if kind == "start":
-                    self._start(args, future, now)
+                    self.intake.start(args, future, now)
                 elif kind == "stop":
-                    self._stop(*args, future=future, now=now)
+                    self.intake.stop(*args, future=future, now=now)
                 elif kind == "redrive":
-                    self._redrive(args, future, now)
+                    self.intake.redrive(args, future, now)
                 elif kind == "claimed":
                     for record in args:
                         if record.arn not in self.holding.live:  # (ours already: the claim renewed our lease)
-                            self._resume(record)
+                            self.intake.resume(record)
             except Exception as e:  # noqa: BLE001 - the caller gets the error, the engine goes on
                 if future is not None and not future.done():
                     future.set_exception(e)
@@ -319,196 +303,12 @@ class Engine:
 
     def claim_limit(self) -> int:
         """(From the claiming thread.) How many due executions to claim now: as many as it may
-        hold, but none while it is behind (one of several engines whose task workers cannot
-        start soon what it holds already: the others take the rest)."""
-        if not self.run_executions or self._behind() or self._over_share():
+        hold, but none while it should take no more work (see :mod:`.workers`)."""
+        if not self.run_executions or not self.workers.may_take():
             self._held_back = True
             return 0
         self._held_back = False
-        limit = min(self.claim_batch, self.max_held - len(self.holding.live))
-        if self.leases.others:  # (what its task workers can start now: the other engines take the rest)
-            limit = min(limit, max(1, self.task_workers - self._busy))
-        return limit
-
-    @property
-    def load(self) -> int:
-        """What this engine has in hand, as it tells the other engines: its tasks in flight."""
-        return self._busy
-
-    def _over_share(self, more: int = 0) -> bool:
-        """Whether, one of several engines, it has (with ``more``) over SHARE_SLACK more tasks in
-        flight than the least loaded other engine."""
-        return bool(self.leases.others) and self._busy + more > self.leases.least_loaded + SHARE_SLACK
-
-    def _behind(self, more: int = 0) -> bool:
-        """Whether, one of several engines, its tasks waiting for a worker (and ``more``) would
-        take longer than BEHIND_S to start. Alone, an engine is never behind: nobody else
-        would take its work."""
-        if not self.leases.others:
-            return False
-        waiting = self._busy + more - self.task_workers
-        if waiting <= 0:
-            return False
-        seconds = self._task_seconds if self._task_seconds is not None else UNKNOWN_TASK_S
-        return waiting * seconds / self.task_workers > BEHIND_S
-
-    # ------------------------------------------------------------------ starting, stopping, redriving
-
-    def _machine(self, definition: str) -> tuple[str, StateMachine]:
-        known = self._definitions.get(definition)
-        if known is not None:
-            return known
-        definition_hash = digest(definition)
-        machine = self._machines.get(definition_hash)
-        if machine is None:
-            machine = self._machines[definition_hash] = parser.parse(definition)
-            self.store.put_definition(definition_hash, definition)
-        if len(self._definitions) > 1000:  # many definitions come and go: keep the newest only
-            self._definitions.clear()
-        known = self._definitions[definition] = definition_hash, machine
-        return known
-
-    def _start(self, start: Start, future: concurrent.futures.Future, now: float) -> None:
-        """Hold a new execution; its row is inserted by the next commit. The store is not asked
-        whether the name is taken: the insert says so, and until then the new execution invokes
-        no task (see :meth:`dispatch`). An engine that runs no executions, or one of several that
-        cannot start another task now, puts it in the store instead for any engine to claim."""
-        assert start.definition is not None
-        held = self.holding.named(start.state_machine_arn, start.name or "")
-        if held is not None:
-            if held.new and held.record.input == start.input_text:  # the same start again, not committed yet
-                held.waiters.append(future)
-            else:
-                answer_existing(future, held.record, start.input_text)
-            return
-        definition_hash, machine = self._machine(start.definition)
-        record = new_record(start, definition_hash, now)
-        if not self.run_executions or self._behind(self._kept + 1) or self._over_share(self._kept + 1):
-            record.wake_at = now  # (due now, held by none: claimed by whichever engine has room)
-            self.committer.queue(record, future)
-            return
-        self._kept += 1
-        held = self._adopt(machine, record, start, new=True)
-        held.waiters.append(future)
-
-    def _stop(self, arn: str, error: str | None, cause: str | None, *, future: concurrent.futures.Future,
-              now: float) -> None:
-        held = self.holding.live.get(arn)
-        if held is None:
-            record = self.store.get_execution(arn)
-            if record is None or record.status != RUNNING:
-                future.set_result(record)
-                return
-            claimed = self.leases.claim_one(arn, now)
-            held = self._resume(claimed, run=False) if claimed is not None else None
-            if held is None:  # held by another engine that is alive: the caller must signal it
-                future.set_result(None)
-                return
-        self.interpreter.stop(held.execution, error, cause, now)
-        held.waiters.append(future)
-        self.holding.mark(held)
-
-    def _redrive(self, arn: str, future: concurrent.futures.Future, now: float) -> None:
-        held = self.holding.live.get(arn)
-        record = held.record if held is not None else self.store.get_execution(arn)
-        if record is None:
-            raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
-        status, reason = redrive_status(record, now, self.history_limit)
-        if status != "REDRIVABLE":
-            raise ExecutionNotRedrivable(reason)
-        claimed = self.leases.claim_one(arn, now)
-        if claimed is None:
-            raise ExecutionNotRedrivable("Execution is being redriven already.")
-        definition = self.store.get_definition(claimed.definition_hash)
-        if definition is None:
-            raise ExecutionNotRedrivable("Execution's definition is missing.")
-        try:
-            _, machine = self._machine(definition)
-            snapshot = json.loads(claimed.snapshot or "null")
-            start = start_of(claimed)
-        except Exception as e:  # noqa: BLE001 - what was stored cannot be read back: it stays as it was
-            self.leases.give_back([claimed])
-            raise ExecutionNotRedrivable(f"Execution's stored state cannot be read: {type(e).__name__}") from e
-        held = self._adopt(machine, claimed, start, new=False, snapshot=snapshot, redrive=True)
-        if not self.run_executions:
-            held.evict = True  # committed redriven, and handed on to the workers
-        held.waiters.append(future)
-
-    # ------------------------------------------------------------------ holding executions
-
-    def _resume(self, record: ExecutionRecord, *, run: bool = True) -> Held | None:
-        """Hold a claimed execution again, from its committed state (``run`` False: to stop it,
-        nothing of it is set going). One that cannot be read back (its definition gone, its
-        working state or input unreadable) fails, rather than be claimed again and again."""
-        if record.status != RUNNING:
-            return None
-        try:
-            machine = self._machines.get(record.definition_hash)
-            if machine is None:
-                definition = self.store.get_definition(record.definition_hash)
-                if definition is None:
-                    self._fail_stored(record, f"its definition {record.definition_hash} is missing")
-                    return None
-                _, machine = self._machine(definition)
-            snapshot = json.loads(record.snapshot) if record.snapshot else None
-            start = start_of(record)
-        except StoreError as e:  # the database, for a moment: the lease runs out, and it is claimed again
-            logger.warning("execution %s cannot be resumed now: %s", record.arn, e)
-            return None
-        except Exception as e:  # noqa: BLE001 - what was stored cannot be read back
-            self._fail_stored(record, f"its stored state cannot be read: {type(e).__name__}: {e}")
-            return None
-        return self._adopt(machine, record, start, new=False, snapshot=snapshot, run=run)
-
-    def _adopt(self, machine: StateMachine, record: ExecutionRecord, start: Start, *, new: bool,
-               snapshot: dict | None = None, redrive: bool = False, run: bool = True) -> Held:
-        """Hold an execution: new, restored from its row and snapshot, or redriven."""
-        ex = Execution(machine, start, record.start_time, redrive_count=record.redrive_count, new_id=ids.new_uuid)
-        ex.redrive_time = record.redrive_time
-        ex.records_children = True  # a Distributed Map's children are executions of their own here
-        held = Held(ex, record, record.event_count, new)
-        self.holding.hold(held)
-        try:
-            self._begin(held, snapshot, redrive, run)
-        except Exception as e:  # noqa: BLE001 - a bug, or a stored state that does not fit: it fails alone
-            if redrive:  # (nothing of the redrive was recorded: the execution stays as it ended)
-                self.holding.release(held)
-                self.holding.dirty.pop(record.arn, None)
-                self.leases.give_back([record])
-                raise ExecutionNotRedrivable(f"Execution's stored state cannot be redriven: {type(e).__name__}") \
-                    from e
-            self.poison(held, e, "start the execution" if new else "resume the execution from its stored state")
-        return held
-
-    def _begin(self, held: Held, snapshot: dict | None, redrive: bool, run: bool) -> None:
-        """Set a newly held execution going: its first frame, or what its snapshot says."""
-        ex, record = held.execution, held.record
-        interp = self.interpreter
-        now = self.clock()
-        if redrive:
-            snapshots.load(ex, snapshot, record.event_count)  # type: ignore[arg-type]
-            self.holding.push(held, interp.redrive(ex, now))
-            self.holding.mark(held)
-            record.status, record.redrive_count, record.redrive_time = RUNNING, ex.redrive_count, now
-            record.output = record.error = record.cause = record.stop_time = None
-        started = record.redrive_time or record.start_time  # a redriven execution's clock starts again
-        if ex.machine.timeout_seconds is not None:
-            self.timers.arm(held, started + ex.machine.timeout_seconds, Due.EXECUTION_TIMEOUT)
-        if redrive:
-            return
-        if snapshot is None and record.event_count == 0:
-            self.holding.push(held, interp.start(ex, record.start_time))
-        elif snapshot is not None:
-            held.children = True  # it may have started children before: look for them if it fails
-            restored = snapshots.load(ex, snapshot, record.event_count)
-            if not run:
-                return
-            for frame in restored.ready:
-                self.holding.push(held, frame)
-            for frame, due in restored.timers:
-                self.timers.arm(held, due, Due.WAKE, frame)
-            for call in restored.tasks:  # a result that was not committed: call again
-                self.dispatch(held, call, now, restored=True)
+        return self.workers.claim_limit(min(self.claim_batch, self.max_held - len(self.holding.live)))
 
     # ------------------------------------------------------------------ running
 
@@ -583,7 +383,7 @@ class Engine:
                     held.activity_out.append(ActivityTask(call.token, call.resource.arn, held.arn,
                                                           json.dumps(call.input, separators=(",", ":")), now))
                 return
-        if call.token is None and not held.inflight and self._behind(1):
+        if call.token is None and not held.inflight and self.workers.behind(1):
             held.evict = True  # (the task is called by whoever claims it: at-least-once calls)
             self.holding.mark(held)  # (its next commit gives it back)
             return
@@ -594,26 +394,12 @@ class Engine:
             self.submit(held, call)
 
     def submit(self, held: Held, call: TaskCall) -> None:
-        self._busy += 1
-        self._pool.submit(self._run_task, held, call)
-
-    def _run_task(self, held: Held, call: TaskCall) -> None:
-        started = time.monotonic()
-        completion = call_task(self.integrations, call)
-        self._completions.put((held, call, completion, time.monotonic() - started))
-        self._wakeup.set()
+        self.workers.submit(held, call)
 
     def _drain_completions(self) -> None:
         holding = self.holding
-        while True:
-            try:
-                held, call, completion, seconds = self._completions.get_nowait()
-            except queue.Empty:
-                return
-            self._busy -= 1
-            known = self._task_seconds
-            self._task_seconds = seconds if known is None else 0.9 * known + 0.1 * seconds
-            if self._held_back and not self._behind() and not self._over_share():
+        for held, call, completion in self.workers.completions():
+            if self._held_back and self.workers.may_take():
                 self._held_back = False
                 self.leases.wake()  # it took no more work for a while: it may now
             held.inflight -= 1
@@ -706,7 +492,7 @@ class Engine:
         ex.status, ex.output, ex.error, ex.cause, ex.stop_time = FAILED, None, "States.Runtime", cause, now
         self.holding.mark(held)
 
-    def _fail_stored(self, record: ExecutionRecord, reason: str) -> None:
+    def fail_stored(self, record: ExecutionRecord, reason: str) -> None:
         cause = writable(f"{POISONED}resume the execution: {reason}")
         logger.error("execution %s failed: %s", record.arn, cause)
         self.committer.fail_stored(record, cause)

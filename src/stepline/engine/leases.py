@@ -35,8 +35,6 @@ class Leases:
         self.holding = holding
         self.lease_seconds = lease_seconds
         self.poll_interval = poll_interval
-        self.others = 0            # the other engines alive on this store, as last seen
-        self.least_loaded = 0      # the fewest tasks in flight of any of them, as last seen
         self.wakeup = threading.Event()
         self.next_claim = 0.0
         self._next_renew = 0.0
@@ -82,8 +80,8 @@ class Leases:
         if not self.engine.run_executions:  # (it takes no share of the work: the others do not count it)
             return
         try:
-            loads = self.store.beat(self.engine.owner, now, now - 3 * BEAT_S, self.engine.load)
-            self.others, self.least_loaded = len(loads), min(loads, default=0)
+            workers = self.engine.workers
+            workers.seen(self.store.beat(self.engine.owner, now, now - 3 * BEAT_S, workers.busy))
         except Exception as e:  # noqa: BLE001 - counted as alone until the database answers again
             logger.warning("saying this engine is alive failed: %s", e)
 

@@ -1,0 +1,155 @@
+"""TestState's definition: a single state or a whole machine with ``stateName``; the state to
+test found in it, and checked against what the request asks of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...asl import loading, parser
+from ...asl.diagnostics import ERROR, MISSING_END_STATE, SCHEMA_VALIDATION_FAILED, Diagnostic, at
+from ...asl.errors import DefinitionError
+from ...asl.model import MapState, ParallelState, Program, State, StateMachine
+from ..errors import ServiceError as ApiError
+from .mock_shapes import check_mock
+from .request import STATE_NAME, TRACE, UNSET, Request, validation
+
+
+def load_state(definition: str, state_name: str | None) -> tuple[StateMachine, Program, State, bool]:
+    """The machine, the program holding the state to test, the state, and whether that state
+    runs inside a Map's ItemProcessor."""
+    if state_name is not None:
+        try:
+            machine = parser.parse(definition)
+        except DefinitionError as e:
+            raise _invalid(e.diagnostics) from None
+        found = _find(machine.program, state_name, False)
+        if found is None:  # AWS's error and wording not documented
+            raise validation(f"State '{state_name}' was not found in the state machine definition")
+        return machine, found[0], found[0].states[state_name], found[1]
+    data, found_diags = loading.load(definition)
+    bad = [d for d in found_diags if d.severity == ERROR]
+    if bad or data is None:
+        raise _invalid(bad)
+    if not isinstance(data, dict):
+        raise _invalid([Diagnostic(ERROR, SCHEMA_VALIDATION_FAILED, "The state definition must be a JSON object")])
+    # one state is tested as the start of a machine whose other states are where it may go
+    states: dict[str, Any] = {STATE_NAME: data}
+    for target in _targets(data):
+        states.setdefault(target, {"Type": "Succeed"})
+    try:
+        machine = parser.parse({"StartAt": STATE_NAME, "States": states})
+    except DefinitionError as e:
+        # "no terminal state" is about the wrapping machine, not the state: a state with a bad
+        # Next is reported as that
+        raise _invalid([d for d in e.diagnostics if d.code != MISSING_END_STATE], at("", "States", STATE_NAME)) \
+            from None
+    return machine, machine.program, machine.states[STATE_NAME], False
+
+
+def _targets(body: dict) -> list[str]:
+    """The states a raw state may go to: Next, the Choice rules' Next, Default, catchers' Next."""
+    out = [body.get("Next"), body.get("Default")]
+    for key in ("Choices", "Catch"):
+        items = body.get(key)
+        out += [c.get("Next") for c in items if isinstance(c, dict)] if isinstance(items, list) else []
+    return [t for t in out if isinstance(t, str)]
+
+
+def _invalid(diags: list, prefix: str | None = None) -> ApiError:
+    """AWS's InvalidDefinition message (as CreateStateMachine words it); for a single state the
+    locations are the state's own (``/Parameters``, not ``/States/TestState/Parameters``)."""
+    parts = []
+    for d in diags:
+        if d.severity != ERROR:
+            continue
+        loc = d.location
+        if prefix is not None and loc is not None and (loc == prefix or loc.startswith(prefix + "/")):
+            loc = loc[len(prefix):] or "/"
+        parts.append(f"{d.code}: {d.message}" + (f" at {loc}" if loc else ""))
+    detail = ", ".join(parts) or "invalid definition"
+    return ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{detail}'")
+
+
+def _find(program: Program, name: str, in_map: bool) -> tuple[Program, bool] | None:
+    if name in program.states:
+        return program, in_map
+    for st in program.states.values():
+        if isinstance(st, ParallelState):
+            for branch in st.branches:
+                found = _find(branch, name, in_map)
+                if found:
+                    return found
+        elif isinstance(st, MapState):
+            found = _find(st.processor, name, True)
+            if found:
+                return found
+    return None
+
+
+def _nested_names(st: State) -> set[str]:
+    programs = (list(st.branches) if isinstance(st, ParallelState) else [st.processor] if isinstance(st, MapState)
+                else [])
+    names: set[str] = set()
+    for p in programs:
+        for s in p.states.values():
+            names.add(s.name)
+            names |= _nested_names(s)
+    return names
+
+
+def _is_http(st: State) -> bool:
+    r = getattr(st, "resource", None)
+    return r is not None and r.kind == "service" and r.service == "http" and r.action == "invoke"
+
+
+def check_state(req: Request, st: State) -> None:
+    """The rules the docs state about what may be combined with what (wording not documented
+    unless noted)."""
+    if req.level == TRACE and not _is_http(st):
+        # "This level is only applicable for HTTP Task. Step Functions throws an error if you
+        # use this level for other state types."
+        raise validation("The TRACE inspection level is only supported for HTTP Task states")
+    if req.mock:
+        if st.type not in ("Task", "Map", "Parallel"):
+            # the wording AWS answers with for a Pass, Fail or Succeed state
+            raise validation(f"State type '{st.type}' is not supported when a mock is specified")
+        if req.mock_result is not UNSET and req.has_error_output:
+            raise validation("A mock cannot specify both 'result' and 'errorOutput'")
+        if req.mock_result is UNSET and not req.has_error_output:
+            raise validation("A mock must specify either 'result' or 'errorOutput'")
+        if req.has_error_output and req.mock_error is None:
+            raise validation("The field 'error' is required when mock.errorOutput is specified")
+        if req.reveal_secrets:
+            raise validation("revealSecrets cannot be used when a mock is specified")
+    else:
+        if req.context_text is not None:
+            raise validation("The context field may only be specified if a mock is specified")
+        r = getattr(st, "resource", None)
+        if st.type in ("Map", "Parallel") or r is not None and (r.kind == "activity"
+                                                                 or r.pattern != "request-response"):
+            what = f"{st.type} states" if r is None else \
+                "Activity tasks" if r.kind == "activity" else f"the .{r.pattern} integration pattern"
+            raise validation(f"TestState supports {what} only when a mock is specified")
+    if isinstance(st, (MapState, ParallelState)) and req.mock:
+        if req.has_error_output:
+            # "you must specify which sub-state caused the error using errorCausedByState"
+            if req.error_caused_by is None:
+                raise validation("stateConfiguration.errorCausedByState is required when an error is mocked for a "
+                                  f"{st.type} state")
+            if req.error_caused_by not in _nested_names(st):
+                raise validation(f"stateConfiguration.errorCausedByState '{req.error_caused_by}' is not a state "
+                                  f"of the {st.type} state '{st.name}'")
+        elif isinstance(st, ParallelState):
+            # "the mocked result must be a JSON array with one element for each branch"
+            if not isinstance(req.mock_result, list) or len(req.mock_result) != len(st.branches):
+                raise validation(f"The mocked result of a Parallel state must be a JSON array with one element per "
+                                  f"branch ({len(st.branches)})")
+        elif st.result_writer is not None and not isinstance(req.mock_result, dict):
+            raise validation("The mocked result of a Map state with a ResultWriter must be a JSON object")
+        elif st.result_writer is None and not isinstance(req.mock_result, list):
+            raise validation("The mocked result of a Map state must be a JSON array")
+    if req.reader_data is not None and (not isinstance(st, MapState) or st.item_reader is None):
+        raise validation("stateConfiguration.mapItemReaderData is only supported for a Map state with an ItemReader")
+    r = getattr(st, "resource", None)
+    if r is not None and req.mock_result is not UNSET and req.validation_mode != "NONE":
+        check_mock(r, req.mock_result, req.validation_mode == "STRICT")
