@@ -1,8 +1,8 @@
 """The ARNs stepline makes: of state machines, executions, activities, Map Runs and roles.
 
-One place builds them all (the service, the engines and ``stepline.run``); the interpreter
-asks for the ARNs it records (a Map Run's, its child executions') through its driver and never
-builds one. Reading the ARNs callers send is :mod:`stepline.service.arns`'s job.
+One place builds them all: the service, the engines, ``stepline.run``, and the interpreter for
+the ARNs it records (a Map Run's, its child executions'), which follow from the execution's.
+Reading the ARNs callers send is :mod:`stepline.service.arns`'s job.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The ``stepline`` command: ``run`` and ``validate`` (see DESIGN.md for the contracts).
+"""The ``stepline`` command: ``run``, ``validate``, ``server`` and ``worker`` (see DESIGN.md for
+the contracts; README.md for every option).
 
 ``stepline run DEFINITION [--input JSON | --input @FILE] [--history] [--virtual-time]
 [--functions MODULE_OR_PATH]... [--mock-config FILE --test-case NAME [--state-machine-name NAME]]``
@@ -21,6 +22,7 @@ from typing import Any
 
 from ..asl import parser
 from ..asl.errors import DefinitionError
+from ..asl.values import parse_json
 from ..engine.local import LocalRunner, new_execution
 from ..integrations import Integrations
 from ..integrations.functions import Functions
@@ -185,7 +187,7 @@ def run_once(machine: parser.StateMachine, input_text: str, *, functions: Sequen
     """What ``stepline run`` prints, as a dict (raises UsageError for bad input or functions).
     ``mocks`` (a :class:`~stepline.integrations.mocks.Mocks`) answers the states of ``test_case``."""
     try:
-        value = json.loads(input_text)
+        value = parse_json(input_text)
     except ValueError as e:
         raise UsageError(f"the input is not valid JSON: {e}") from None
     integrations = Integrations(_functions(functions))

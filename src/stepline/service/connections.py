@@ -61,6 +61,7 @@ from collections.abc import Callable
 from secrets import choice
 from typing import Any
 
+from ..asl.values import parse_json
 from ..secrets import Secrets
 from ..store import Resource, Store
 from . import pages
@@ -348,7 +349,7 @@ def _position(text: Any) -> tuple[float, str] | None:
     if text is None:
         return None
     try:
-        created, arn = json.loads(base64.urlsafe_b64decode(text.encode("ascii")))
+        created, arn = parse_json(base64.urlsafe_b64decode(text.encode("ascii")))  # type: ignore[misc]
         return float(created), str(arn)
     except (AttributeError, TypeError, ValueError):
         raise validation("Invalid NextToken: the token does not come from ListConnections.") from None

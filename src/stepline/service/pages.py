@@ -6,6 +6,7 @@ import base64
 import json
 from typing import Any
 
+from ..asl.values import parse_json
 from .errors import ServiceError
 
 DEFAULT_PAGE = 100
@@ -29,6 +30,6 @@ def position(params: dict) -> Any:
     if text is None:
         return None
     try:
-        return json.loads(base64.urlsafe_b64decode(text.encode()))
+        return parse_json(base64.urlsafe_b64decode(text.encode()))
     except (ValueError, TypeError):
         raise ServiceError("InvalidToken", f"Invalid Token: '{text}'") from None
