@@ -217,7 +217,9 @@ def _compile_comparison(name: str, rule: dict[str, Any], location: str, diags: D
             return None
         if get is None:
             return None
-        return _is_present(get, operand) if name == "IsPresent" else _type_test(get, var_text, _TYPE_TESTS[name], operand)
+        if name == "IsPresent":
+            return _is_present(get, operand)
+        return _type_test(get, var_text, _TYPE_TESTS[name], operand)
     if name == "StringMatches":
         if type(operand) is not str:
             diags.error(here, "The value for the field 'StringMatches' must be a STRING")

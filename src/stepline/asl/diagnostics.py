@@ -44,7 +44,7 @@ class Diagnostic:
     message: str
     location: str | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, str]:
         out = {"severity": self.severity, "code": self.code, "message": self.message}
         if self.location is not None:
             out["location"] = self.location

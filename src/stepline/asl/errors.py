@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .diagnostics import Diagnostic
+
 ALL = "States.ALL"
 BRANCH_FAILED = "States.BranchFailed"
 DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
@@ -89,10 +91,13 @@ def error_matches(error: str | None, error_equals: Iterable[str]) -> bool:
 class DefinitionError(ValueError):
     """The state machine definition is invalid; ``diagnostics`` says where and why."""
 
-    def __init__(self, diagnostics: list) -> None:  # list[Diagnostic], kept loose to avoid a cycle
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
         self.diagnostics = diagnostics
-        first = diagnostics[0] if diagnostics else None
-        text = f"{first.code}: {first.message}" + (f" at {first.location}" if first.location else "") if first else "invalid definition"
+        if not diagnostics:
+            text = "invalid definition"
+        else:
+            first = diagnostics[0]
+            text = f"{first.code}: {first.message}" + (f" at {first.location}" if first.location else "")
         if len(diagnostics) > 1:
             text += f" (and {len(diagnostics) - 1} more)"
         super().__init__(text)

@@ -161,7 +161,7 @@ class _Parser:
         else:
             raise self.error(f"invalid literal {word!r}")
         self.pos = m.end()
-        return _Arg(lambda data, scope: value)
+        return _Arg(_constant(value))
 
     def string(self) -> _Arg:
         """A quoted literal; its unescaped ``{}`` split it into ``parts`` (Format templates)."""
@@ -179,8 +179,7 @@ class _Parser:
             elif c == "'":
                 self.pos = i + 1
                 parts.append("".join(piece))
-                literal = "{}".join(parts)
-                return _Arg(lambda data, scope: literal, tuple(parts))
+                return _Arg(_constant("{}".join(parts)), tuple(parts))
             elif c == "{" and text.startswith("}", i + 1):
                 parts.append("".join(piece))
                 piece = []
@@ -218,6 +217,10 @@ class _Parser:
 
 
 # ---------------------------------------------------------------------------- values
+
+def _constant(value: JSON) -> Intrinsic:
+    return lambda data, scope: value
+
 
 def _fail(name: str, reason: str) -> StatesError:
     return StatesError(INTRINSIC_FAILURE, f"Invalid arguments in {name}: {reason}")
@@ -295,7 +298,7 @@ def _integer(name: str, what: str, value: JSON, *, rounded: bool = False) -> int
     raise _fail(name, f"{what} must be an integer, got {_show(value)}")
 
 
-def _array(name: str, value: JSON, what: str = "the first argument") -> list:
+def _array(name: str, value: JSON, what: str = "the first argument") -> list[JSON]:
     if type(value) is not list:
         raise _fail(name, f"{what} must be an array, got {_show(value)}")
     return value
@@ -315,12 +318,12 @@ def _compile_format(args: list[_Arg]) -> Intrinsic:
     name = "States.Format"
     template, getters = args[0], tuple(a.get for a in args[1:])
 
-    def render(parts: list[str] | tuple[str, ...], values: list) -> str:
+    def render(parts: list[str] | tuple[str, ...], values: list[JSON]) -> str:
         if len(values) != len(parts) - 1:
             count = f"{len(parts) - 1} placeholder(s) {{}} but {len(values)} value(s) were given"
             raise _fail(name, f"the template has {count}")
         out = [parts[0]]
-        for value, part in zip(values, parts[1:]):
+        for value, part in zip(values, parts[1:], strict=True):
             out.append(_text(value))
             out.append(part)
         return "".join(out)
@@ -336,7 +339,7 @@ def _compile_format(args: list[_Arg]) -> Intrinsic:
     return fmt
 
 
-def _string_to_json(args: list) -> JSON:
+def _string_to_json(args: list[JSON]) -> JSON:
     text = _string("States.StringToJson", args[0])
     if not text.strip():
         return None
@@ -346,7 +349,7 @@ def _string_to_json(args: list) -> JSON:
         raise _fail("States.StringToJson", f"the string is not valid JSON ({exc})") from None
 
 
-def _array_partition(args: list) -> list:
+def _array_partition(args: list[JSON]) -> list[JSON]:
     name = "States.ArrayPartition"
     items = _array(name, args[0])
     size = _integer(name, "the chunk size", args[1])
@@ -355,16 +358,16 @@ def _array_partition(args: list) -> list:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def _array_contains(args: list) -> bool:
+def _array_contains(args: list[JSON]) -> bool:
     items = _array("States.ArrayContains", args[0])
     wanted = _key(args[1])
     return any(_key(item) == wanted for item in items)
 
 
-def _array_range(args: list) -> list:
+def _array_range(args: list[JSON]) -> list[JSON]:
     name = "States.ArrayRange"
     start, end, step = (_integer(name, f"the {what}", value, rounded=True)
-                        for what, value in zip(("start", "end", "step"), args))
+                        for what, value in zip(("start", "end", "step"), args, strict=True))
     if step == 0:
         raise _fail(name, "the step must not be 0")
     count = max(0, (end - start) // step + 1)
@@ -373,7 +376,7 @@ def _array_range(args: list) -> list:
     return list(range(start, start + count * step, step))
 
 
-def _array_get_item(args: list) -> JSON:
+def _array_get_item(args: list[JSON]) -> JSON:
     name = "States.ArrayGetItem"
     items = _array(name, args[0])
     index = _integer(name, "the index", args[1])
@@ -382,19 +385,19 @@ def _array_get_item(args: list) -> JSON:
     return items[index]
 
 
-def _array_unique(args: list) -> list:
-    first: dict = {}
+def _array_unique(args: list[JSON]) -> list[JSON]:
+    first: dict[Any, JSON] = {}
     for item in _array("States.ArrayUnique", args[0]):
         first.setdefault(_key(item), item)
     return list(first.values())
 
 
-def _base64_encode(args: list) -> str:
+def _base64_encode(args: list[JSON]) -> str:
     text = _string("States.Base64Encode", args[0], limit=MAX_INPUT_CHARS)
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
-def _base64_decode(args: list) -> str:
+def _base64_decode(args: list[JSON]) -> str:
     name = "States.Base64Decode"
     text = _string(name, args[0], limit=MAX_INPUT_CHARS)
     try:
@@ -406,7 +409,7 @@ def _base64_decode(args: list) -> str:
 _HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
 
 
-def _hash(args: list) -> str:
+def _hash(args: list[JSON]) -> str:
     name = "States.Hash"
     data = _string(name, args[0], limit=MAX_INPUT_CHARS)
     algorithm = args[1]
@@ -416,7 +419,7 @@ def _hash(args: list) -> str:
     return hashlib.new(_HASHES[algorithm], data.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _json_merge(args: list) -> dict:
+def _json_merge(args: list[JSON]) -> dict[str, JSON]:
     name = "States.JsonMerge"
     first, second, deep = args
     if type(first) is not dict or type(second) is not dict:
@@ -431,7 +434,7 @@ def _json_merge(args: list) -> dict:
 _RANDOM = random.Random()
 
 
-def _math_random(args: list) -> int:
+def _math_random(args: list[JSON]) -> int:
     name = "States.MathRandom"
     start = _int32(name, "the start", args[0])
     end = _int32(name, "the end", args[1])
@@ -447,7 +450,7 @@ def _math_random(args: list) -> int:
     return start + JavaRandom(_int32(name, "the seed", args[2])).next_int(span)
 
 
-def _math_add(args: list) -> int:
+def _math_add(args: list[JSON]) -> int:
     name = "States.MathAdd"
     total = 0
     for value in args:
@@ -463,7 +466,7 @@ def _int32(name: str, what: str, value: JSON) -> int:
     return n
 
 
-def _string_split(args: list) -> list[str]:
+def _string_split(args: list[JSON]) -> list[str]:
     name = "States.StringSplit"
     text = _string(name, args[0])
     delimiters = _string(name, args[1], "the delimiter (second argument)")
@@ -475,7 +478,7 @@ def _string_split(args: list) -> list[str]:
 
 #: name -> (fewest arguments, most arguments or None, implementation taking the values);
 #: States.Format has no implementation here: _compile_format builds it.
-_FUNCTIONS: dict[str, tuple[int, int | None, Callable[[list], JSON] | None]] = {
+_FUNCTIONS: dict[str, tuple[int, int | None, Callable[[list[JSON]], JSON] | None]] = {
     "States.Format": (1, None, None),
     "States.StringToJson": (1, 1, _string_to_json),
     "States.JsonToString": (1, 1, lambda args: _to_json(args[0])),

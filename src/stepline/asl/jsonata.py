@@ -86,7 +86,7 @@ def message_of(e: Any) -> str:
         return str(args[0]) if args[0] is not None else str(e)
     values = iter(args)
 
-    def fill(m: re.Match) -> str:
+    def fill(m: re.Match[str]) -> str:
         value = next(values, None)
         if m.group(1) is not None:  # {{{raw}}}
             return "undefined" if value is None else str(value)
@@ -201,9 +201,9 @@ class Expression:
         return f"Expression({self.text!r})"
 
 
-def _nodes(root: Any) -> list:
+def _nodes(root: Any) -> list[Any]:
     """Every node of jsonata-python's AST under ``root`` (children found by their ``type``)."""
-    out: list = []
+    out: list[Any] = []
     stack, seen = [root], set()
     while stack:
         node = stack.pop()

@@ -61,13 +61,13 @@ def _signature_error(self: Any, bad_args: Any, bad_sig: Any, function_name: Any)
 # argument when one after the first is bad (it matches each prefix of the signature against the
 # whole argument list, where jsonata-js matches a prefix). Both mended here, for every builtin.
 _symbol_of = _JSignature.get_symbol
-_JSignature.get_symbol = _symbol  # type: ignore[method-assign]
-_JSignature.throw_validation_error = _signature_error  # type: ignore[method-assign]
+_JSignature.get_symbol = _symbol
+_JSignature.throw_validation_error = _signature_error
 
 
 # ---------------------------------------------------------------------------- the evaluator
 
-class JsonataJs(_jsonata.Jsonata):
+class JsonataJs(_jsonata.Jsonata):  # type: ignore[misc]  # jsonata-python ships no types: its class is Any
     """jsonata-python where it departs from jsonata-js, and so from AWS (which words its errors
     as jsonata-js does): arithmetic as JavaScript's, and ``&`` writing values as ``$string``."""
 

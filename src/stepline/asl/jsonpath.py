@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .jsonpath_select import PathNotFound, definite_getter, indefinite_getter, merge_getter, normalized
+from .jsonpath_select import Keys, PathNotFound, Segment, definite_getter, indefinite_getter, merge_getter, normalized
 
 __all__ = [
     "JSON", "Getter", "Path", "PathNotFound", "PathSyntaxError", "Reference", "Scope", "compile_getter",
@@ -47,7 +47,7 @@ class Path:
     definite: bool
     get: Callable[[JSON], JSON]
     #: for definite paths: the chain of keys (str) and indexes (int) after the root
-    keys: tuple | None = None
+    keys: Keys | None = None
     #: may it select the same value twice, or a value and a part of it (a deep scan, a union)?
     repeats: bool = False
 
@@ -112,10 +112,10 @@ def _compile(text: str, pos: int, root_text: str) -> Path:
     return Path(text, False, indefinite_getter(segments), repeats=repeats)
 
 
-def parse_segments(text: str, pos: int) -> tuple[list, bool]:
+def parse_segments(text: str, pos: int) -> tuple[list[Segment], bool]:
     """The segments of ``text`` from ``pos`` (just after its root), and whether they make a
     definite path (names and indexes only)."""
-    segments: list = []
+    segments: list[Segment] = []
     n = len(text)
     while pos < n:
         c = text[pos]
@@ -154,7 +154,7 @@ def parse_segments(text: str, pos: int) -> tuple[list, bool]:
     return segments, definite
 
 
-def _parse_bracket(text: str, pos: int) -> tuple[tuple, int]:
+def _parse_bracket(text: str, pos: int) -> tuple[Segment, int]:
     end = _matching_bracket(text, pos)
     inner = text[pos + 1:end].strip()
     after = end + 1
@@ -238,7 +238,7 @@ def _unquote(s: str, text: str) -> str:
 
 # ---------------------------------------------------------------------------- setting
 
-def set_path(data: JSON, keys: tuple, value: JSON) -> JSON:
+def set_path(data: JSON, keys: Keys, value: JSON) -> JSON:
     """Return ``data`` with ``value`` at ``keys``, copying only the containers on the way.
 
     Missing objects on the way are created; a non-object on the way raises ``PathNotFound``
@@ -271,7 +271,7 @@ class Scope:
 
     __slots__ = ("context", "variables")
 
-    def __init__(self, context: JSON = None, variables: dict | None = None) -> None:
+    def __init__(self, context: JSON = None, variables: dict[str, JSON] | None = None) -> None:
         self.context = context if context is not None else {}
         self.variables = variables if variables is not None else {}
 

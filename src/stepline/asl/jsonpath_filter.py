@@ -45,6 +45,7 @@ _MISSING = object()
 _WORD_OPERATORS = ("in", "nin", "subsetof", "anyof", "noneof", "size", "empty")
 
 Predicate = Callable[[JSON, JSON], bool]  # predicate(node, root)
+Operand = Callable[[JSON, JSON], Any]  # operand(node, root) -> its value (_MISSING for a path that selects nothing)
 
 
 def compile_filter(expr: str, text: str) -> Predicate:
@@ -69,7 +70,7 @@ def compile_filter(expr: str, text: str) -> Predicate:
 
 
 class _FilterParser:
-    def __init__(self, tokens: list, text: str) -> None:
+    def __init__(self, tokens: list[tuple[str, str]], text: str) -> None:
         self.tokens, self.i, self.text = tokens, 0, text
 
     def peek(self) -> tuple[str, str] | None:
@@ -82,7 +83,7 @@ class _FilterParser:
         self.i += 1
         return tok
 
-    def parse_or(self) -> Callable:
+    def parse_or(self) -> Predicate:
         left = self.parse_and()
         while self.peek() == ("op", "||"):
             self.i += 1
@@ -90,7 +91,7 @@ class _FilterParser:
             left = (lambda a, b: lambda n, r: a(n, r) or b(n, r))(left, right)
         return left
 
-    def parse_and(self) -> Callable:
+    def parse_and(self) -> Predicate:
         left = self.parse_not()
         while self.peek() == ("op", "&&"):
             self.i += 1
@@ -98,7 +99,7 @@ class _FilterParser:
             left = (lambda a, b: lambda n, r: a(n, r) and b(n, r))(left, right)
         return left
 
-    def parse_not(self) -> Callable:
+    def parse_not(self) -> Predicate:
         if self.peek() == ("op", "!"):
             self.i += 1
             inner = self.parse_not()
@@ -111,7 +112,7 @@ class _FilterParser:
             return inner
         return self.parse_comparison()
 
-    def parse_comparison(self) -> Callable:
+    def parse_comparison(self) -> Predicate:
         left = self.parse_operand()
         tok = self.peek()
         if tok and (tok[0] == "op" and tok[1] in ("==", "!=", "<", "<=", ">", ">=", "=~")
@@ -122,7 +123,7 @@ class _FilterParser:
             return _comparison(op, left, right)
         return lambda n, r: left(n, r) is not _MISSING
 
-    def parse_operand(self) -> Callable:
+    def parse_operand(self) -> Operand:
         kind, value = self.take()
         if kind == "path":
             return _operand_path(value, self.text)
@@ -158,7 +159,7 @@ class _FilterParser:
         return items
 
 
-def _operand_path(value: str, text: str) -> Callable:
+def _operand_path(value: str, text: str) -> Operand:
     """``@...`` reads the node being tested, ``$...`` the document the path is evaluated on."""
     on_root = value.startswith("$")
     segments, definite = parse_segments(value, 1)
@@ -186,24 +187,24 @@ def _is_number(a: JSON) -> bool:
 def _json_equal(a: JSON, b: JSON) -> bool:
     """JSON equality: numbers by value (1 == 1.0), but true is not 1."""
     if _is_number(a) and _is_number(b):
-        return a == b
+        return bool(a == b)
     if type(a) is not type(b):
         return False
     if type(a) is list:
-        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b, strict=True))
     if type(a) is dict:
         return a.keys() == b.keys() and all(_json_equal(v, b[k]) for k, v in a.items())
-    return a == b
+    return bool(a == b)
 
 
-def _contains(items: list, value: JSON) -> bool:
+def _contains(items: list[JSON], value: JSON) -> bool:
     return any(_json_equal(value, x) for x in items)
 
 
-def _comparison(op: str, left: Callable, right: Callable) -> Callable:
+def _comparison(op: str, left: Operand, right: Operand) -> Predicate:
     def equal(n: JSON, root: JSON) -> bool:
-        l, r = left(n, root), right(n, root)
-        return l is not _MISSING and r is not _MISSING and _json_equal(l, r)
+        lhs, rhs = left(n, root), right(n, root)
+        return lhs is not _MISSING and rhs is not _MISSING and _json_equal(lhs, rhs)
 
     if op == "==":
         return equal
@@ -211,39 +212,39 @@ def _comparison(op: str, left: Callable, right: Callable) -> Callable:
         return lambda n, root: not equal(n, root)
     if op == "=~":
         def matches(n: JSON, root: JSON) -> bool:
-            l, r = left(n, root), right(n, root)
-            return isinstance(l, str) and isinstance(r, re.Pattern) and r.fullmatch(l) is not None
+            lhs, rhs = left(n, root), right(n, root)
+            return isinstance(lhs, str) and isinstance(rhs, re.Pattern) and rhs.fullmatch(lhs) is not None
         return matches
     if op in ("in", "nin"):
         def member(n: JSON, root: JSON) -> bool:
-            l, r = left(n, root), right(n, root)
-            return l is not _MISSING and type(r) is list and _contains(r, l)
+            lhs, rhs = left(n, root), right(n, root)
+            return lhs is not _MISSING and type(rhs) is list and _contains(rhs, lhs)
         return member if op == "in" else (lambda n, root: not member(n, root))
     if op in ("subsetof", "anyof", "noneof"):
         def sets(n: JSON, root: JSON) -> bool:
-            l, r = left(n, root), right(n, root)
-            if type(l) is not list or type(r) is not list:
+            lhs, rhs = left(n, root), right(n, root)
+            if type(lhs) is not list or type(rhs) is not list:
                 return False
             if op == "subsetof":
-                return all(_contains(r, x) for x in l)
-            found = any(_contains(r, x) for x in l)
+                return all(_contains(rhs, x) for x in lhs)
+            found = any(_contains(rhs, x) for x in lhs)
             return found if op == "anyof" else not found
         return sets
     if op == "size":
         def size(n: JSON, root: JSON) -> bool:
-            l, r = left(n, root), right(n, root)
-            return type(l) in (str, list) and _is_number(r) and len(l) == r
+            lhs, rhs = left(n, root), right(n, root)
+            return type(lhs) in (str, list) and _is_number(rhs) and len(lhs) == rhs
         return size
     if op == "empty":
         def empty(n: JSON, root: JSON) -> bool:
-            l, r = left(n, root), right(n, root)
-            return type(l) in (str, list) and type(r) is bool and (len(l) == 0) == r
+            lhs, rhs = left(n, root), right(n, root)
+            return type(lhs) in (str, list) and type(rhs) is bool and (len(lhs) == 0) == rhs
         return empty
     fn = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op]
 
     def ordered(n: JSON, root: JSON) -> bool:
-        l, r = left(n, root), right(n, root)
-        if _is_number(l) and _is_number(r) or type(l) is str and type(r) is str:
-            return fn(l, r)
+        lhs, rhs = left(n, root), right(n, root)
+        if _is_number(lhs) and _is_number(rhs) or type(lhs) is str and type(rhs) is str:
+            return bool(fn(lhs, rhs))
         return False
     return ordered

@@ -24,6 +24,9 @@ from decimal import Decimal
 from typing import Any
 
 JSON = Any
+Key = str | int  # a step of a definite path: a name or an index
+Keys = tuple[Key, ...]
+Segment = tuple[Any, ...]  # one of the tuples the docstring lists, its first member naming its kind
 
 
 class PathNotFound(LookupError):
@@ -32,12 +35,12 @@ class PathNotFound(LookupError):
 
 # ---------------------------------------------------------------------------- definite paths
 
-def normalized(keys: tuple, root_text: str = "$") -> str:
+def normalized(keys: Keys, root_text: str = "$") -> str:
     """Jayway's normalised form: ``$['a'][0]``."""
     return root_text + "".join(f"[{k}]" if isinstance(k, int) else f"['{k}']" for k in keys)
 
 
-def definite_getter(keys: tuple, root_text: str) -> Callable[[JSON], JSON]:
+def definite_getter(keys: Keys, root_text: str) -> Callable[[JSON], JSON]:
     """The value at ``keys``, or :class:`PathNotFound`; one or two names get a getter of their own."""
     if not keys:
         return _identity
@@ -53,7 +56,7 @@ def definite_getter(keys: tuple, root_text: str) -> Callable[[JSON], JSON]:
             return _missing(data, keys, root_text)
         return get1
     if len(keys) == 2 and isinstance(keys[0], str) and isinstance(keys[1], str):
-        k0, k1 = keys
+        k0, k1 = keys[0], keys[1]
 
         def get2(data: JSON) -> JSON:
             try:
@@ -80,7 +83,7 @@ def definite_getter(keys: tuple, root_text: str) -> Callable[[JSON], JSON]:
     return get
 
 
-def _walk(data: JSON, keys: tuple, root_text: str, tail: str) -> JSON:
+def _walk(data: JSON, keys: Keys, root_text: str, tail: str) -> JSON:
     """Follow ``keys`` that are followed by more of the path (``tail``, its Jayway fragment)."""
     value = data
     for k in keys:
@@ -97,7 +100,7 @@ def _identity(data: JSON) -> JSON:
     return data
 
 
-def merge_getter(keys: tuple, names: tuple, root_text: str) -> Callable[[JSON], JSON]:
+def merge_getter(keys: Keys, names: tuple[str, ...], root_text: str) -> Callable[[JSON], JSON]:
     """``$.a['x','y']``: one object with those of the names the value at ``$.a`` has."""
     fragment = "[" + ",".join(f"'{n}'" for n in names) + "]"
 
@@ -112,7 +115,7 @@ def merge_getter(keys: tuple, names: tuple, root_text: str) -> Callable[[JSON], 
     return get
 
 
-def _missing(data: JSON, keys: tuple, root_text: str, tail: str = "") -> JSON:
+def _missing(data: JSON, keys: Keys, root_text: str, tail: str = "") -> JSON:
     """Walk again to raise Jayway's PathNotFoundException message for the first failing step.
 
     A name applied to something that is not an object (null included) and an index applied to
@@ -198,17 +201,17 @@ def _java_double(x: float) -> str:
 
 # ---------------------------------------------------------------------------- indefinite paths
 
-Step = Callable[[JSON, list, JSON], None]  # step(node, out, root): append what the segment selects
+Step = Callable[[JSON, list[JSON], JSON], None]  # step(node, out, root): append what the segment selects
 
 
-def indefinite_getter(segments: list) -> Callable[[JSON], JSON]:
+def indefinite_getter(segments: list[Segment]) -> Callable[[JSON], JSON]:
     """The list of all that ``segments`` select, each step applied to what the one before selected."""
     steps = [_step(s) for s in segments]
 
     def get(data: JSON) -> JSON:
         nodes = [data]
         for step in steps:
-            out: list = []
+            out: list[JSON] = []
             for node in nodes:
                 step(node, out, data)
             nodes = out
@@ -216,31 +219,31 @@ def indefinite_getter(segments: list) -> Callable[[JSON], JSON]:
     return get
 
 
-def _step(seg: tuple) -> Step:
+def _step(seg: Segment) -> Step:
     kind = seg[0]
     if kind == "key":
         name = seg[1]
 
-        def key(node: JSON, out: list, root: JSON) -> None:
+        def key(node: JSON, out: list[JSON], root: JSON) -> None:
             if type(node) is dict and name in node:
                 out.append(node[name])
         return key
     if kind == "merge":
         names = seg[1]
 
-        def merge(node: JSON, out: list, root: JSON) -> None:
+        def merge(node: JSON, out: list[JSON], root: JSON) -> None:
             if type(node) is dict:
                 out.append({n: node[n] for n in names if n in node})
         return merge
     if kind == "index":
         i = seg[1]
 
-        def index(node: JSON, out: list, root: JSON) -> None:
+        def index(node: JSON, out: list[JSON], root: JSON) -> None:
             if type(node) is list and -len(node) <= i < len(node):
                 out.append(node[i])
         return index
     if kind == "wild":
-        def wild(node: JSON, out: list, root: JSON) -> None:
+        def wild(node: JSON, out: list[JSON], root: JSON) -> None:
             if type(node) is dict:
                 out.extend(node.values())
             elif type(node) is list:
@@ -249,21 +252,21 @@ def _step(seg: tuple) -> Step:
     if kind == "slice":
         sl = slice(seg[1], seg[2], seg[3])
 
-        def slice_(node: JSON, out: list, root: JSON) -> None:
+        def slice_(node: JSON, out: list[JSON], root: JSON) -> None:
             if type(node) is list:
                 out.extend(node[sl])
         return slice_
     if kind == "union":
         parts = [_step(s) for s in seg[1]]
 
-        def union(node: JSON, out: list, root: JSON) -> None:
+        def union(node: JSON, out: list[JSON], root: JSON) -> None:
             for p in parts:
                 p(node, out, root)
         return union
     if kind == "filter":
         pred = seg[1]
 
-        def filter_(node: JSON, out: list, root: JSON) -> None:
+        def filter_(node: JSON, out: list[JSON], root: JSON) -> None:
             # Jayway: an array's elements are tested; an object is tested itself, not its members
             if type(node) is list:
                 out.extend(x for x in node if pred(x, root))
@@ -276,7 +279,7 @@ def _step(seg: tuple) -> Step:
         if inner_seg[0] == "filter":
             pred = inner_seg[1]
 
-            def visit_filter(node: JSON, out: list, root: JSON) -> None:
+            def visit_filter(node: JSON, out: list[JSON], root: JSON) -> None:
                 # Jayway's deep scan tests every object (and array) it walks, the root included
                 if type(node) is dict:
                     if pred(node, root):
@@ -285,7 +288,7 @@ def _step(seg: tuple) -> Step:
                     out.extend(x for x in node if pred(x, root))
             visit = visit_filter
 
-        def scan(node: JSON, out: list, root: JSON) -> None:
+        def scan(node: JSON, out: list[JSON], root: JSON) -> None:
             if type(node) not in (dict, list):
                 return
             stack = [node]

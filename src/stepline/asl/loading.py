@@ -35,7 +35,7 @@ def load(definition: Any) -> tuple[JSON, list[Diagnostic]]:
     if isinstance(definition, str):
         if not definition.strip():
             return None, [Diagnostic(ERROR, MISSING_DESCRIPTION, "The definition is empty")]
-        duplicates: list[tuple[dict, str]] = []
+        duplicates: list[tuple[dict[str, JSON], str]] = []
         try:
             data = parse_json(definition, object_pairs_hook=_recording(duplicates))
         except NotJson as e:
@@ -52,9 +52,9 @@ def load(definition: Any) -> tuple[JSON, list[Diagnostic]]:
     return (definition if plain else json.loads(json.dumps(definition))), []
 
 
-def _recording(duplicates: list[tuple[dict, str]]) -> Callable[[list[tuple[str, Any]]], dict]:
-    def hook(pairs: list[tuple[str, Any]]) -> dict:
-        out: dict = {}
+def _recording(duplicates: list[tuple[dict[str, JSON], str]]) -> Callable[[list[tuple[str, Any]]], dict[str, JSON]]:
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, JSON]:
+        out: dict[str, JSON] = {}
         for key, value in pairs:
             if key in out:
                 duplicates.append((out, key))
@@ -63,7 +63,7 @@ def _recording(duplicates: list[tuple[dict, str]]) -> Callable[[list[tuple[str, 
     return hook
 
 
-def _duplicate_diagnostics(data: JSON, duplicates: list[tuple[dict, str]]) -> list[Diagnostic]:
+def _duplicate_diagnostics(data: JSON, duplicates: list[tuple[dict[str, JSON], str]]) -> list[Diagnostic]:
     """A repeated key: ``DUPLICATE_STATE_NAME`` in a ``States`` object, else a JSON problem."""
     if not duplicates:
         return []
@@ -125,7 +125,8 @@ def _not_json(data: Any) -> tuple[Diagnostic | None, bool]:
         elif node is not None and not isinstance(node, (str, int, float)):
             problem = f"a {type(node).__name__} is not a JSON value"
         if problem:
-            return Diagnostic(ERROR, INVALID_JSON_DESCRIPTION, f"The definition is not JSON: {problem}", loc or "/"), plain
+            message = f"The definition is not JSON: {problem}"
+            return Diagnostic(ERROR, INVALID_JSON_DESCRIPTION, message, loc or "/"), plain
     return None, plain
 
 

@@ -16,6 +16,7 @@ from .errors import ITEM_READER_FAILED, RESULT_WRITER_FAILED
 from .jsonata import expression_text, is_expression
 from .model import JSONATA, JSONPATH, Batcher, MapState
 from .resources import parse_resource
+from .shared_fields import ModelFields
 from .values import JSON
 
 MAX_LABEL = 40
@@ -35,7 +36,7 @@ class MapFields:
     program: Callable[..., Any]
     _unknown: Callable[..., None]
     _comment: Callable[..., None]
-    _number_field: Callable[..., dict]
+    _number_field: Callable[..., dict[str, Any]]
     _template: Callable[..., Any]
     _jsonata: Callable[..., Any]
     _path: Callable[..., Any]
@@ -43,7 +44,7 @@ class MapFields:
     _retriers: Callable[..., Any]
     _catchers: Callable[..., Any]
 
-    def _map(self, d: dict, loc: str, ql: str, common: dict, depth: int) -> tuple[type | None, dict]:
+    def _map(self, d: dict[str, JSON], loc: str, ql: str, common: dict[str, Any], depth: int) -> ModelFields:
         extra: dict[str, Any] = {}
         mode, execution_type = self._item_processor(d, loc, depth, extra)
         if mode == "INLINE":
@@ -85,17 +86,19 @@ class MapFields:
                                                  "ToleratedFailureCountPath") if k in d and ql == JSONPATH}
         extra.update(self._number_field(d, "MaxConcurrency", loc, ql, wording.nonneg_int, "a non-negative integer",
                                         reference=True, context=False))
-        extra.update(self._number_field(d, "ToleratedFailurePercentage", loc, ql, lambda v: wording.number(v) and 0 <= v <= 100,
+        extra.update(self._number_field(d, "ToleratedFailurePercentage", loc, ql,
+                                        lambda v: wording.number(v) and 0 <= v <= 100,
                                         "a number between 0 and 100", reference=True, context=False))
-        extra.update(self._number_field(d, "ToleratedFailureCount", loc, ql, wording.nonneg_int, "a non-negative integer",
-                                        reference=True, context=False))
+        extra.update(self._number_field(d, "ToleratedFailureCount", loc, ql, wording.nonneg_int,
+                                        "a non-negative integer", reference=True, context=False))
         if "Label" in d:
             extra["label"] = self._label(d["Label"], at(loc, "Label"))
         extra["retry"] = self._retriers(d, loc)
         extra["catch"] = self._catchers(d, loc, ql)
         return (MapState if "processor" in extra else None), extra
 
-    def _item_processor(self, d: dict, loc: str, depth: int, extra: dict) -> tuple[str, str | None]:
+    def _item_processor(self, d: dict[str, JSON], loc: str, depth: int,
+                        extra: dict[str, Any]) -> tuple[str, str | None]:
         """Check ItemProcessor (or the deprecated Iterator) and its ProcessorConfig; sets
         ``extra["processor"]`` when it compiles. Returns (mode, execution type)."""
         if "ItemProcessor" in d and "Iterator" in d:
@@ -114,13 +117,14 @@ class MapFields:
         config = raw.get("ProcessorConfig", {})
         cloc = at(ploc, "ProcessorConfig")
         if not isinstance(config, dict):
-            self.diags.error(cloc, f"The value for the field 'ProcessorConfig' must be an OBJECT, not {wording.show(config)}")
+            self.diags.error(cloc, "The value for the field 'ProcessorConfig' must be an OBJECT, "
+                                   f"not {wording.show(config)}")
         else:
             self._unknown(config, {"Mode", "ExecutionType"}, cloc)
             mode = config.get("Mode", "INLINE")
             if mode not in ("INLINE", "DISTRIBUTED"):
-                self.diags.error(at(cloc, "Mode"), "The value for the field 'Mode' must be one of [INLINE, DISTRIBUTED], "
-                                                   f"not {wording.show(mode)}")
+                self.diags.error(at(cloc, "Mode"), "The value for the field 'Mode' must be one of "
+                                                   f"[INLINE, DISTRIBUTED], not {wording.show(mode)}")
                 mode = "INLINE"
             execution_type = config.get("ExecutionType")
             if mode == "DISTRIBUTED" and "ExecutionType" not in config:
@@ -136,7 +140,7 @@ class MapFields:
             extra["processor"] = processor
         return mode, execution_type if isinstance(execution_type, str) else None
 
-    def _item_reader(self, d: dict, loc: str, ql: str) -> None:
+    def _item_reader(self, d: dict[str, JSON], loc: str, ql: str) -> None:
         raw = d.get("ItemReader")
         if raw is None:
             return
@@ -146,21 +150,22 @@ class MapFields:
         if "Resource" not in raw:
             self.diags.error(rloc, wording.required("Resource"))
         elif not isinstance(raw["Resource"], str) or parse_resource(raw["Resource"]) is None:
-            self.diags.error(at(rloc, "Resource"), f"The resource provided {wording.show(raw['Resource'])} is not recognized. "
-                                                   "The value is not a valid resource ARN, or the resource is not "
-                                                   "available in this region.", INVALID_RESOURCE)
+            self.diags.error(at(rloc, "Resource"), f"The resource provided {wording.show(raw['Resource'])} is not "
+                                                   "recognized. The value is not a valid resource ARN, or the resource "
+                                                   "is not available in this region.", INVALID_RESOURCE)
         config = raw.get("ReaderConfig")
         if config is not None:
             cloc = at(rloc, "ReaderConfig")
             if not isinstance(config, dict):
-                self.diags.error(cloc, f"The value for the field 'ReaderConfig' must be an OBJECT, not {wording.show(config)}")
+                self.diags.error(cloc, "The value for the field 'ReaderConfig' must be an OBJECT, "
+                                       f"not {wording.show(config)}")
             else:
                 self._number_field(config, "MaxItems", cloc, ql, lambda v: wording.nonneg_int(v) and v <= 100_000_000,
                                    "an integer between 0 and 100000000", reference=True, context=False)
                 if ql == JSONATA and "MaxItemsPath" in config:
                     self.diags.error(cloc, wording.wrong_language(JSONATA, "MaxItemsPath"))
 
-    def _item_batcher(self, d: dict, loc: str, ql: str) -> Batcher | None:
+    def _item_batcher(self, d: dict[str, JSON], loc: str, ql: str) -> Batcher | None:
         raw = d.get("ItemBatcher")
         if raw is None:
             return None
@@ -184,7 +189,7 @@ class MapFields:
                                  else self._jsonata(raw["BatchInput"], "BatchInput", at(bloc, "BatchInput")))
         return Batcher(**kw)
 
-    def _result_writer(self, d: dict, loc: str, ql: str) -> None:
+    def _result_writer(self, d: dict[str, JSON], loc: str, ql: str) -> None:
         raw = d.get("ResultWriter")
         if raw is None:
             return
@@ -192,9 +197,9 @@ class MapFields:
         if not self._sub_object(raw, wloc, "ResultWriter", {"Resource", "WriterConfig"}, ql):
             return
         if "Resource" in raw and (not isinstance(raw["Resource"], str) or parse_resource(raw["Resource"]) is None):
-            self.diags.error(at(wloc, "Resource"), f"The resource provided {wording.show(raw['Resource'])} is not recognized. "
-                                                   "The value is not a valid resource ARN, or the resource is not "
-                                                   "available in this region.", INVALID_RESOURCE)
+            self.diags.error(at(wloc, "Resource"), f"The resource provided {wording.show(raw['Resource'])} is not "
+                                                   "recognized. The value is not a valid resource ARN, or the resource "
+                                                   "is not available in this region.", INVALID_RESOURCE)
         if "Resource" not in raw and "WriterConfig" not in raw:
             # AWS docs, ResultWriter: "cannot be empty": WriterConfig, or Resource and Parameters, or all three
             self.diags.error(wloc, "A ResultWriter needs a WriterConfig, or a Resource and its parameters, or both")
@@ -203,7 +208,8 @@ class MapFields:
             return
         cloc = at(wloc, "WriterConfig")
         if not isinstance(config, dict):
-            self.diags.error(cloc, f"The value for the field 'WriterConfig' must be an OBJECT, not {wording.show(config)}")
+            self.diags.error(cloc, "The value for the field 'WriterConfig' must be an OBJECT, "
+                                   f"not {wording.show(config)}")
             return
         self._unknown(config, set(_WRITER_CONFIG), cloc)
         for key, allowed in _WRITER_CONFIG.items():

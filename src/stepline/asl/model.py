@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .jsonpath_select import Keys
 from .values import JSON
 
 Getter = Callable[[JSON, Any], JSON]          # (data, scope) -> value
 Builder = Callable[[JSON, Any], JSON]         # payload template: (data, scope) -> value
-JsonataBuilder = Callable[[dict, Any], JSON]  # (bindings, now) -> value
+JsonataBuilder = Callable[[dict[str, JSON], Any], JSON]  # (bindings, now) -> value
 Predicate = Callable[[JSON, Any], bool]
 
 JSONPATH = "JSONPath"
@@ -39,7 +40,7 @@ class Retrier:
 class Catcher:
     error_equals: tuple[str, ...]
     next: str
-    result_path: tuple | None | Any = ()   # JSONPath: keys to set, () = "$", DISCARD = null
+    result_path: Keys | None | Any = ()    # JSONPath: keys to set, () = "$", DISCARD = null
     result_path_text: str | None = "$"
     output: JsonataBuilder | None = None   # JSONata
     assign: Any = None                     # Assign (builder for the language of the state)
@@ -93,7 +94,7 @@ class PassState(State):
     result: JSON = None
     has_result: bool = False
     parameters: Builder | None = None
-    result_path: tuple | Any = ()
+    result_path: Keys | Any = ()
     result_path_text: str | None = "$"
 
 
@@ -103,7 +104,7 @@ class TaskState(State):
     parameters: Builder | None = None        # JSONPath
     arguments: JsonataBuilder | None = None  # JSONata
     result_selector: Builder | None = None
-    result_path: tuple | Any = ()
+    result_path: Keys | Any = ()
     result_path_text: str | None = "$"
     retry: tuple[Retrier, ...] = ()
     catch: tuple[Catcher, ...] = ()
@@ -168,7 +169,7 @@ class ParallelState(State):
     parameters: Builder | None = None
     arguments: JsonataBuilder | None = None
     result_selector: Builder | None = None
-    result_path: tuple | Any = ()
+    result_path: Keys | Any = ()
     result_path_text: str | None = "$"
     retry: tuple[Retrier, ...] = ()
     catch: tuple[Catcher, ...] = ()
@@ -215,11 +216,11 @@ class MapState(State):
     tolerated_failure_count: int | None = None
     tolerated_failure_count_path: Getter | None = None
     tolerated_failure_count_expr: JsonataBuilder | None = None
-    path_texts: dict = field(default_factory=dict)  # "MaxConcurrencyPath" -> "$.x", for messages
+    path_texts: dict[str, str] = field(default_factory=dict)  # "MaxConcurrencyPath" -> "$.x", for messages
     label: str | None = None
     item_growth: Any = None  # bound of an iteration's input from the Map's input size
     result_selector: Builder | None = None
-    result_path: tuple | Any = ()
+    result_path: Keys | Any = ()
     result_path_text: str | None = "$"
     retry: tuple[Retrier, ...] = ()
     catch: tuple[Catcher, ...] = ()

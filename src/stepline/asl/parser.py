@@ -29,6 +29,7 @@ modules that check the other fields, each a layer of it:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from . import errors, sizes, wording
@@ -48,6 +49,7 @@ from .loading import load, load_definition
 from .map_fields import MapFields
 from .model import JSONATA, JSONPATH, Program, State, StateMachine
 from .resources import parse_resource
+from .shared_fields import ModelFields
 from .state_fields import StateFields
 from .values import JSON
 
@@ -159,7 +161,8 @@ class _Parser(StateFields, MapFields):
         if "QueryLanguage" in d:
             self.top_ql = self._query_language(d["QueryLanguage"], "/QueryLanguage")
         if "Version" in d and d["Version"] != "1.0":
-            self.diags.error("/Version", f"The value for the field 'Version' must be \"1.0\", not {wording.show(d['Version'])}")
+            self.diags.error("/Version",
+                             f"The value for the field 'Version' must be \"1.0\", not {wording.show(d['Version'])}")
         timeout = d.get("TimeoutSeconds")
         if timeout is not None and not wording.positive_int(timeout):
             self.diags.error("/TimeoutSeconds", "The value for the field 'TimeoutSeconds' must be a positive integer "
@@ -179,7 +182,7 @@ class _Parser(StateFields, MapFields):
                                   f"not {wording.show(value)}")
         return JSONPATH if value == JSONPATH else JSONATA
 
-    def program(self, d: dict, loc: str, depth: int) -> Program | None:
+    def program(self, d: dict[str, JSON], loc: str, depth: int) -> Program | None:
         """The machine itself, a Parallel branch or a Map's ItemProcessor (``loc`` is where it is)."""
         here = loc or "/"
         if depth > MAX_NESTING:
@@ -191,7 +194,8 @@ class _Parser(StateFields, MapFields):
             self.diags.error(here, wording.required(*missing))
         start, raw = d.get("StartAt"), d.get("States")
         if "StartAt" in d and not isinstance(start, str):
-            self.diags.error(at(loc, "StartAt"), f"The value for the field 'StartAt' must be a STRING, not {wording.show(start)}")
+            self.diags.error(at(loc, "StartAt"),
+                             f"The value for the field 'StartAt' must be a STRING, not {wording.show(start)}")
             start = None
         if "States" in d and (not isinstance(raw, dict) or not raw):
             self.diags.error(at(loc, "States"), f"The value for the field 'States' must be a non-empty OBJECT, "
@@ -211,7 +215,7 @@ class _Parser(StateFields, MapFields):
             return None
         return Program(start_at=start, states=states, query_language=self.top_ql, path=loc)
 
-    def _check_graph(self, start: str | None, raw: dict, loc: str) -> None:
+    def _check_graph(self, start: str | None, raw: dict[str, JSON], loc: str) -> None:
         """Transitions to nowhere, no terminal state, then (only if there is one) unreachable states."""
         edges: dict[str, list[str]] = {}
         for name, body in raw.items():
@@ -233,7 +237,8 @@ class _Parser(StateFields, MapFields):
                     todo.append(t)
         for name in raw:
             if name not in seen:
-                self.diags.error(at(loc, "States", name), f'State "{name}" is not reachable.', MISSING_TRANSITION_TARGET)
+                self.diags.error(at(loc, "States", name), f'State "{name}" is not reachable.',
+                                 MISSING_TRANSITION_TARGET)
 
     # ------------------------------------------------------------------ one state
 
@@ -256,7 +261,8 @@ class _Parser(StateFields, MapFields):
         if "QueryLanguage" in d:
             ql = self._query_language(d["QueryLanguage"], at(loc, "QueryLanguage"))
             if self.top_ql == JSONATA and ql == JSONPATH:
-                self.diags.error(loc, "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine")
+                self.diags.error(loc, "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' "
+                                      "for whole state machine")
         allowed, other = _FIELDS[typ][ql], _FIELDS[typ][wording.other(ql)]
         for key in d:
             if key not in _COMMON and key not in allowed:
@@ -275,7 +281,8 @@ class _Parser(StateFields, MapFields):
             common["output"] = self._jsonata(d["Output"], "Output", at(loc, "Output"))
         if "Assign" in d and "Assign" in allowed:
             common["assign"] = self._assign(d["Assign"], at(loc, "Assign"), ql)
-        cls, extra = getattr(self, "_" + typ.lower())(d, loc, ql, common, depth)
+        fields_of_type: Callable[..., ModelFields] = getattr(self, "_" + typ.lower())  # _pass, _task, ...
+        cls, extra = fields_of_type(d, loc, ql, common, depth)
         if len(self.diags.errors) > before or cls is None:
             return None
         if ql == JSONPATH:
@@ -292,7 +299,7 @@ class _Parser(StateFields, MapFields):
             self.diags.error(loc, f"Duplicate State name: {name}", DUPLICATE_STATE_NAME)
         self.state_names.add(name)
 
-    def _flow(self, d: dict, loc: str) -> dict:
+    def _flow(self, d: dict[str, JSON], loc: str) -> dict[str, Any]:
         nxt, end = d.get("Next"), d.get("End")
         if "End" in d and end is not True:
             self.diags.error(at(loc, "End"), f"The value for the field 'End' must be true, not {wording.show(end)}")
@@ -301,12 +308,13 @@ class _Parser(StateFields, MapFields):
         elif "Next" not in d and end is not True:
             self.diags.error(loc, "One of these fields is required: [Next, End]")
         if "Next" in d and not isinstance(nxt, str):
-            self.diags.error(at(loc, "Next"), f"The value for the field 'Next' must be a STRING, not {wording.show(nxt)}")
+            self.diags.error(at(loc, "Next"),
+                             f"The value for the field 'Next' must be a STRING, not {wording.show(nxt)}")
             nxt = None
         return {"next": nxt, "end": end is True and nxt is None}
 
 
-def _growth(typ: str, d: dict, common: dict, extra: dict) -> dict:
+def _growth(typ: str, d: dict[str, JSON], common: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     """Output size bounds (see :mod:`.sizes`) of a valid JSONPath state."""
     input_path, output_path = common.get("input_path"), common.get("output_path")
     if typ == "Pass":
@@ -329,11 +337,11 @@ def _growth(typ: str, d: dict, common: dict, extra: dict) -> dict:
     return {}
 
 
-def _transitions(body: JSON) -> list[tuple[tuple, str]]:
+def _transitions(body: JSON) -> list[tuple[tuple[str | int, ...], str]]:
     """Where a raw state names another (``Next``, Choice rules, ``Default``, catchers)."""
     if not isinstance(body, dict):
         return []
-    out: list[tuple[tuple, str]] = []
+    out: list[tuple[tuple[str | int, ...], str]] = []
     if isinstance(body.get("Next"), str):
         out.append((("Next",), body["Next"]))
     choices = body.get("Choices") if body.get("Type") == "Choice" else None

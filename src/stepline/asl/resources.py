@@ -38,6 +38,7 @@ def parse_resource(arn: str) -> Resource | None:
     return None
 
 
-_LAMBDA_ARN = re.compile(r"arn:(aws[a-zA-Z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::[A-Za-z0-9_$-]+)?")
+_LAMBDA_ARN = re.compile(r"arn:(aws[a-zA-Z-]*):lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})"
+                         r"(?::[A-Za-z0-9_$-]+)?")
 _ACTIVITY_ARN = re.compile(r"arn:(aws[a-zA-Z-]*):states:([a-z0-9-]+):(\d{12}):activity:([^\s:]{1,80})")
 _SERVICE_ARN = re.compile(r"arn:(aws[a-zA-Z-]*):states:([a-z0-9-]*):(\d{12})?:([A-Za-z0-9-]+:[A-Za-z0-9:.-]+)")

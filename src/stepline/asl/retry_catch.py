@@ -16,6 +16,7 @@ from . import errors, wording
 from .diagnostics import at
 from .model import JSONATA, JSONPATH, Catcher, Retrier
 from .shared_fields import SharedFields
+from .values import JSON
 
 MAX_INT = wording.MAX_INT
 _RETRIER_FIELDS = {"ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds",
@@ -27,12 +28,13 @@ _CATCHER_FIELDS = {JSONPATH: {"ErrorEquals", "Next", "Comment", "Assign", "Resul
 class RetryCatch(SharedFields):
     """Checks and compiles a state's retriers and catchers."""
 
-    def _retriers(self, d: dict, loc: str) -> tuple[Retrier, ...]:
+    def _retriers(self, d: dict[str, JSON], loc: str) -> tuple[Retrier, ...]:
         raw = d.get("Retry")
         if raw is None:
             return ()
         if not isinstance(raw, list):
-            self.diags.error(at(loc, "Retry"), f"The value for the field 'Retry' must be an array, not {wording.show(raw)}")
+            self.diags.error(at(loc, "Retry"),
+                             f"The value for the field 'Retry' must be an array, not {wording.show(raw)}")
             return ()
         out = []
         for i, r in enumerate(raw):
@@ -44,11 +46,13 @@ class RetryCatch(SharedFields):
             self._comment(r, rloc)
             kw: dict[str, Any] = {"error_equals": self._error_equals(r, rloc, last=i == len(raw) - 1, what="retrier")}
             for field, key, ok, what in (
-                ("IntervalSeconds", "interval_seconds", wording.positive_int, f"a positive integer (at most {MAX_INT})"),
+                ("IntervalSeconds", "interval_seconds", wording.positive_int,
+                 f"a positive integer (at most {MAX_INT})"),
                 ("MaxAttempts", "max_attempts", wording.nonneg_int, f"a non-negative integer (at most {MAX_INT})"),
                 ("BackoffRate", "backoff_rate", lambda v: wording.number(v) and 1.0 <= v <= MAX_INT,
                  "a number greater than or equal to 1.0"),
-                ("MaxDelaySeconds", "max_delay_seconds", wording.positive_int, f"a positive integer (at most {MAX_INT})"),
+                ("MaxDelaySeconds", "max_delay_seconds", wording.positive_int,
+                 f"a positive integer (at most {MAX_INT})"),
                 ("JitterStrategy", "jitter", lambda v: v in ("FULL", "NONE"), "one of [FULL, NONE]"),
             ):
                 if field in r:
@@ -60,12 +64,13 @@ class RetryCatch(SharedFields):
             out.append(Retrier(**kw))
         return tuple(out)
 
-    def _catchers(self, d: dict, loc: str, ql: str) -> tuple[Catcher, ...]:
+    def _catchers(self, d: dict[str, JSON], loc: str, ql: str) -> tuple[Catcher, ...]:
         raw = d.get("Catch")
         if raw is None:
             return ()
         if not isinstance(raw, list):
-            self.diags.error(at(loc, "Catch"), f"The value for the field 'Catch' must be an array, not {wording.show(raw)}")
+            self.diags.error(at(loc, "Catch"),
+                             f"The value for the field 'Catch' must be an array, not {wording.show(raw)}")
             return ()
         out = []
         for i, c in enumerate(raw):
@@ -83,7 +88,8 @@ class RetryCatch(SharedFields):
             if "Next" not in c:
                 self.diags.error(cloc, wording.required("Next"))
             elif not isinstance(nxt, str):
-                self.diags.error(at(cloc, "Next"), f"The value for the field 'Next' must be a STRING, not {wording.show(nxt)}")
+                self.diags.error(at(cloc, "Next"),
+                                 f"The value for the field 'Next' must be a STRING, not {wording.show(nxt)}")
             kw: dict[str, Any] = {"error_equals": names, "next": nxt if isinstance(nxt, str) else ""}
             if ql == JSONPATH:
                 kw["result_path"], kw["result_path_text"] = self._result_path(c, cloc)
@@ -94,7 +100,7 @@ class RetryCatch(SharedFields):
             out.append(Catcher(**kw))
         return tuple(out)
 
-    def _error_equals(self, r: dict, loc: str, last: bool, what: str) -> tuple[str, ...]:
+    def _error_equals(self, r: dict[str, JSON], loc: str, last: bool, what: str) -> tuple[str, ...]:
         if "ErrorEquals" not in r:
             self.diags.error(loc, wording.required("ErrorEquals"))
             return ()

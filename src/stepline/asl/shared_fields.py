@@ -24,11 +24,15 @@ from .diagnostics import NO_DOLLAR, Diagnostics, at
 from .intrinsics import is_intrinsic
 from .jsonata import is_expression
 from .jsonpath import PathSyntaxError, compile_getter, compile_reference
-from .model import DISCARD, JSONATA, JSONPATH, Builder, Getter, JsonataBuilder
+from .model import DISCARD, JSONATA, JSONPATH, Builder, Getter, JsonataBuilder, State
 from .templates import compile_jsonata, compile_payload
 from .values import JSON
 
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+#: what the method of a state's type returns: the model class (None when the state is too
+#: broken to build) and its fields beyond those every state has
+ModelFields = tuple[type[State] | None, dict[str, Any]]
 
 
 class SharedFields:
@@ -40,18 +44,19 @@ class SharedFields:
 
     # ------------------------------------------------------------------ any object
 
-    def _unknown(self, d: dict, allowed: set[str], loc: str) -> None:
+    def _unknown(self, d: dict[str, JSON], allowed: set[str], loc: str) -> None:
         for key in d:
             if key not in allowed:
                 self.diags.error(loc, wording.not_supported(key))
 
-    def _comment(self, d: dict, loc: str) -> None:
+    def _comment(self, d: dict[str, JSON], loc: str) -> None:
         if "Comment" in d and not isinstance(d["Comment"], str):
-            self.diags.error(at(loc, "Comment"), f"The value for the field 'Comment' must be a STRING, not {wording.show(d['Comment'])}")
+            self.diags.error(at(loc, "Comment"),
+                             f"The value for the field 'Comment' must be a STRING, not {wording.show(d['Comment'])}")
 
     # ------------------------------------------------------------------ paths
 
-    def _io_path(self, d: dict, field: str, loc: str) -> tuple[Any, str | None]:
+    def _io_path(self, d: dict[str, JSON], field: str, loc: str) -> tuple[Any, str | None]:
         if field not in d:
             return None, "$"
         text = d[field]
@@ -62,7 +67,8 @@ class SharedFields:
             return None, "$"
         return getter, text
 
-    def _path(self, text: JSON, loc: str, field: str, *, reference: bool = False, context: bool = True) -> Getter | None:
+    def _path(self, text: JSON, loc: str, field: str, *, reference: bool = False,
+              context: bool = True) -> Getter | None:
         """A JSONPath field (``$``, ``$$`` or ``$var`` root): a getter, or None after a diagnostic.
         A *reference* path selects one value (names and indexes only); ``context=False``
         refuses the context object, as AWS does for the Map's number ``...Path`` fields."""
@@ -82,7 +88,7 @@ class SharedFields:
             return None
         return compile_getter(text)
 
-    def _result_path(self, d: dict, loc: str) -> tuple[Any, str | None]:
+    def _result_path(self, d: dict[str, JSON], loc: str) -> tuple[Any, str | None]:
         if "ResultPath" not in d:
             return (), "$"
         text = d["ResultPath"]
@@ -126,13 +132,14 @@ class SharedFields:
             return compile_payload(value, loc, self.diags)
         return self._jsonata(value, "Assign", loc)
 
-    def _template(self, d: dict, field: str, loc: str) -> Builder | None:
+    def _template(self, d: dict[str, JSON], field: str, loc: str) -> Builder | None:
         """A JSONPath payload template (Parameters, ResultSelector, ItemSelector)."""
         if field not in d:
             return None
         value = d[field]
         if not isinstance(value, (dict, list)) and field != "Parameters":
-            self.diags.error(at(loc, field), f"The value for the field '{field}' must be an OBJECT, not {wording.show(value)}")
+            self.diags.error(at(loc, field),
+                             f"The value for the field '{field}' must be an OBJECT, not {wording.show(value)}")
             return None
         self._warn_no_dollar(value, at(loc, field))
         return compile_payload(value, at(loc, field), self.diags)
@@ -151,8 +158,8 @@ class SharedFields:
 
     # ------------------------------------------------------------------ numbers
 
-    def _number_field(self, d: dict, name: str, loc: str, ql: str, ok: Callable[[JSON], bool], what: str, *,
-                      reference: bool = False, context: bool = True) -> dict:
+    def _number_field(self, d: dict[str, JSON], name: str, loc: str, ql: str, ok: Callable[[JSON], bool],
+                      what: str, *, reference: bool = False, context: bool = True) -> dict[str, Any]:
         """A number given literally, by a JSONata expression, or (JSONPath) by ``<name>Path``."""
         key, path_name = wording.snake(name), name + "Path"
         out: dict[str, Any] = {}
@@ -163,7 +170,8 @@ class SharedFields:
             if ql == JSONATA and is_expression(value):
                 out[key + "_expr"] = self._jsonata(value, name, at(loc, name))
             elif not ok(value):
-                self.diags.error(at(loc, name), f"The value for the field '{name}' must be {what}, not {wording.show(value)}")
+                self.diags.error(at(loc, name),
+                                 f"The value for the field '{name}' must be {what}, not {wording.show(value)}")
             else:
                 out[key] = value
         if path_name in d and ql == JSONPATH:

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 from .intrinsics import is_intrinsic
 from .jsonpath import PathSyntaxError, Reference, compile_reference
+from .jsonpath_select import Keys
 from .model import DISCARD
 from .values import JSON, size_in_bytes
 
@@ -104,7 +105,7 @@ def _reference(text: JSON, item_is_input: bool) -> tuple[int, int] | None:
     return None if extra is None else (extra, 1)
 
 
-def _context_keys(ref: Reference) -> tuple | None:
+def _context_keys(ref: Reference) -> Keys | None:
     return ref.path.keys if ref.path.definite else None
 
 

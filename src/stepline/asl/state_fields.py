@@ -36,7 +36,7 @@ from .model import (
 )
 from .resources import parse_resource
 from .retry_catch import RetryCatch
-from .shared_fields import looks_like_path
+from .shared_fields import ModelFields, looks_like_path
 from .templates import compile_value_expression
 from .timestamps import parse_timestamp
 from .values import JSON
@@ -49,9 +49,9 @@ class StateFields(RetryCatch):
     """Checks and compiles the fields of one state of a given type (Map aside)."""
 
     #: provided by the parser: a Parallel branch is a program, ``program(d, loc, depth)``
-    program: Callable[[dict, str, int], Program | None]
+    program: Callable[[dict[str, JSON], str, int], Program | None]
 
-    def _pass(self, d: dict, loc: str, ql: str, common: dict, depth: int) -> tuple[type | None, dict]:
+    def _pass(self, d: dict[str, JSON], loc: str, ql: str, common: dict[str, Any], depth: int) -> ModelFields:
         extra: dict[str, Any] = {}
         if ql == JSONPATH:
             if "Result" in d:
@@ -65,7 +65,7 @@ class StateFields(RetryCatch):
 
     # ------------------------------------------------------------------ Task
 
-    def _task(self, d: dict, loc: str, ql: str, common: dict, depth: int) -> tuple[type | None, dict]:
+    def _task(self, d: dict[str, JSON], loc: str, ql: str, common: dict[str, Any], depth: int) -> ModelFields:
         resource = self._resource(d, loc)
         extra: dict[str, Any] = {"resource": resource}
         if ql == JSONPATH:
@@ -75,8 +75,8 @@ class StateFields(RetryCatch):
         elif "Arguments" in d:
             extra["arguments"] = self._jsonata(d["Arguments"], "Arguments", at(loc, "Arguments"))
         for name in ("TimeoutSeconds", "HeartbeatSeconds"):
-            extra.update(self._number_field(d, name, loc, ql, wording.positive_int, f"a positive integer (at most {MAX_INT})",
-                                            reference=True))
+            extra.update(self._number_field(d, name, loc, ql, wording.positive_int,
+                                            f"a positive integer (at most {MAX_INT})", reference=True))
         t, h = extra.get("timeout_seconds"), extra.get("heartbeat_seconds")
         if t is not None and h is not None and h >= t:
             self.diags.error(at(loc, "HeartbeatSeconds"), f"The value for the field 'HeartbeatSeconds' ({h}) must be "
@@ -90,25 +90,26 @@ class StateFields(RetryCatch):
         extra["catch"] = self._catchers(d, loc, ql)
         return (TaskState if resource is not None else None), extra
 
-    def _resource(self, d: dict, loc: str) -> Resource | None:
+    def _resource(self, d: dict[str, JSON], loc: str) -> Resource | None:
         if "Resource" not in d:
             self.diags.error(loc, wording.required("Resource"))
             return None
         arn = d["Resource"]
         if not isinstance(arn, str):
-            self.diags.error(at(loc, "Resource"), f"The value for the field 'Resource' must be a STRING, not {wording.show(arn)}",
+            self.diags.error(at(loc, "Resource"),
+                             f"The value for the field 'Resource' must be a STRING, not {wording.show(arn)}",
                              INVALID_RESOURCE)
             return None
         resource = parse_resource(arn)
         if resource is None:
-            self.diags.error(at(loc, "Resource"), f"The resource provided {arn} is not recognized. The value is not a "
-                                                  "valid resource ARN, or the resource is not available in this region.",
-                             INVALID_RESOURCE)
+            self.diags.error(at(loc, "Resource"), f"The resource provided {arn} is not recognized. The value is not "
+                                                  "a valid resource ARN, or the resource is not available in this "
+                                                  "region.", INVALID_RESOURCE)
         return resource
 
     # ------------------------------------------------------------------ Choice
 
-    def _choice(self, d: dict, loc: str, ql: str, common: dict, depth: int) -> tuple[type | None, dict]:
+    def _choice(self, d: dict[str, JSON], loc: str, ql: str, common: dict[str, Any], depth: int) -> ModelFields:
         raw = d.get("Choices")
         if "Choices" not in d:
             self.diags.error(loc, wording.required("Choices"))
@@ -136,11 +137,12 @@ class StateFields(RetryCatch):
                 rules.append(ChoiceRule(predicate=predicate, next=rule["Next"], assign=assign))
         default = d.get("Default")
         if "Default" in d and not isinstance(default, str):
-            self.diags.error(at(loc, "Default"), f"The value for the field 'Default' must be a STRING, not {wording.show(default)}")
+            self.diags.error(at(loc, "Default"),
+                             f"The value for the field 'Default' must be a STRING, not {wording.show(default)}")
             default = None
         return ChoiceState, {"choices": tuple(rules), "default": default}
 
-    def _jsonata_rule(self, rule: dict, loc: str, assign: Builder | JsonataBuilder | None) -> ChoiceRule:
+    def _jsonata_rule(self, rule: dict[str, JSON], loc: str, assign: Builder | JsonataBuilder | None) -> ChoiceRule:
         for key in rule:
             if key in ("Variable", "And", "Or", "Not") or key in choice_rules.COMPARISON_OPERATORS:
                 self.diags.error(loc, wording.wrong_language(JSONATA, key))
@@ -151,7 +153,8 @@ class StateFields(RetryCatch):
             self.diags.error(loc, wording.required(*missing))
         nxt = rule.get("Next")
         if "Next" in rule and not isinstance(nxt, str):
-            self.diags.error(at(loc, "Next"), f"The value for the field 'Next' must be a STRING, not {wording.show(nxt)}")
+            self.diags.error(at(loc, "Next"),
+                             f"The value for the field 'Next' must be a STRING, not {wording.show(nxt)}")
         condition = rule.get("Condition")
         if isinstance(condition, bool):
             cond = (lambda c: lambda bindings, now: c)(condition)
@@ -160,14 +163,15 @@ class StateFields(RetryCatch):
         else:
             if "Condition" in rule:
                 self.diags.error(at(loc, "Condition"), "The value for the field 'Condition' must be a JSONata "
-                                                       f"expression {{% ... %}} or a boolean, not {wording.show(condition)}")
+                                                       "expression {% ... %} or a boolean, "
+                                                       f"not {wording.show(condition)}")
             cond = lambda bindings, now: False  # noqa: E731 - the definition is invalid anyway
         output = self._jsonata(rule["Output"], "Output", at(loc, "Output")) if "Output" in rule else None
         return ChoiceRule(condition=cond, next=nxt if isinstance(nxt, str) else "", assign=assign, output=output)
 
     # ------------------------------------------------------------------ Wait, Succeed, Fail
 
-    def _wait(self, d: dict, loc: str, ql: str, common: dict, depth: int) -> tuple[type | None, dict]:
+    def _wait(self, d: dict[str, JSON], loc: str, ql: str, common: dict[str, Any], depth: int) -> ModelFields:
         fields = _WAIT_FIELDS[ql]
         given = [k for k in fields if k in d]
         if not given:
@@ -190,7 +194,8 @@ class StateFields(RetryCatch):
                 extra["timestamp_expr"] = self._jsonata(value, "Timestamp", at(loc, "Timestamp"))
             elif not isinstance(value, str) or parse_timestamp(value) is None:
                 self.diags.error(at(loc, "Timestamp"), "The value for the field 'Timestamp' must be an ISO-8601 "
-                                                       f"extended offset date-time format string, not {wording.show(value)}")
+                                                       "extended offset date-time format string, "
+                                                       f"not {wording.show(value)}")
             else:
                 extra["timestamp"] = value
         if ql == JSONPATH:
@@ -200,10 +205,10 @@ class StateFields(RetryCatch):
                     extra[wording.snake(field) + "_text"] = d[field]
         return WaitState, extra
 
-    def _succeed(self, d: dict, loc: str, ql: str, common: dict, depth: int) -> tuple[type | None, dict]:
+    def _succeed(self, d: dict[str, JSON], loc: str, ql: str, common: dict[str, Any], depth: int) -> ModelFields:
         return SucceedState, {}
 
-    def _fail(self, d: dict, loc: str, ql: str, common: dict, depth: int) -> tuple[type | None, dict]:
+    def _fail(self, d: dict[str, JSON], loc: str, ql: str, common: dict[str, Any], depth: int) -> ModelFields:
         extra: dict[str, Any] = {}
         for field in ("Error", "Cause"):
             key, path_field = field.lower(), field + "Path"
@@ -230,7 +235,7 @@ class StateFields(RetryCatch):
 
     # ------------------------------------------------------------------ Parallel
 
-    def _parallel(self, d: dict, loc: str, ql: str, common: dict, depth: int) -> tuple[type | None, dict]:
+    def _parallel(self, d: dict[str, JSON], loc: str, ql: str, common: dict[str, Any], depth: int) -> ModelFields:
         raw = d.get("Branches")
         branches = []
         if "Branches" not in d:

@@ -22,10 +22,14 @@ from .diagnostics import UNSUPPORTED_JSONATA_EXPRESSION, Diagnostics
 from .intrinsics import IntrinsicSyntaxError, compile_intrinsic, is_intrinsic
 from .jsonata import UNDEFINED, Expression, JsonataEvaluationError, JsonataSyntaxError, UnsupportedResult, is_expression
 from .jsonpath import PathNotFound, PathSyntaxError, compile_getter, compile_reference
+from .jsonpath_select import Keys
 from .values import JSON, dumps
 
 Builder = Callable[[JSON, Any], JSON]
-JsonataBuilder = Callable[[dict, Any], JSON]
+JsonataBuilder = Callable[[dict[str, JSON], Any], JSON]
+#: one member of a template object: (name, dynamic?, its builder or its constant value, the
+#: names of a plain input path ``$.a.b`` it reads, when it is one)
+_Member = tuple[str, bool, Any, Keys | None]
 
 
 def constant(value: JSON) -> Builder:
@@ -84,7 +88,7 @@ def _guard_path(fn: Builder, text: str, field: str) -> Builder:
 
 def _compile_node(node: JSON, location: str, diags: Diagnostics) -> Builder:
     if type(node) is dict:
-        items: list[tuple[str, bool, Any, tuple | None]] = []
+        items: list[_Member] = []
         for key, value in node.items():
             loc = f"{location}/{key}"
             if key.endswith(".$"):
@@ -107,7 +111,7 @@ def _compile_node(node: JSON, location: str, diags: Diagnostics) -> Builder:
     return constant(node)
 
 
-def _plain_input_keys(text: JSON) -> tuple | None:
+def _plain_input_keys(text: JSON) -> Keys | None:
     """For ``$`` or ``$.a.b`` (names only, from the input): the names; else None."""
     if not isinstance(text, str) or is_intrinsic(text):
         return None
@@ -121,7 +125,7 @@ def _plain_input_keys(text: JSON) -> tuple | None:
     return keys
 
 
-def _dict_builder(items: tuple) -> Builder:
+def _dict_builder(items: tuple[_Member, ...]) -> Builder:
     """A builder for one template object, generated as Python source so that a path like
     ``$.a.b`` costs two subscripts. Any lookup that fails falls back to the general builder,
     which raises AWS's error for the missing path."""
@@ -146,7 +150,8 @@ def _dict_builder(items: tuple) -> Builder:
               "    except (KeyError, TypeError, IndexError):\n"
               "        return _slow(data, scope)\n")
     exec(compile(source, "<stepline template>", "exec"), names)
-    return names["build"]
+    build: Builder = names["build"]
+    return build
 
 
 # ---------------------------------------------------------------------------- JSONata templates
@@ -206,7 +211,7 @@ def compile_expression(text: str, diags: Diagnostics, at: str) -> Expression | N
 _CATCHER_FIELD = re.compile(r"/Catch\[\d+\]/(Output|Assign)(/|$)")
 
 
-def evaluate(expr: Expression, bindings: dict, now: Any, location: str) -> JSON:
+def evaluate(expr: Expression, bindings: dict[str, JSON], now: Any, location: str) -> JSON:
     """Evaluate and insist on a JSON result, with AWS's messages when there is none."""
     try:
         result = expr.evaluate(bindings, now)

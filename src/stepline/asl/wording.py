@@ -29,7 +29,8 @@ def not_supported(field: str) -> str:
 
 
 def wrong_language(ql: str, field: str) -> str:
-    return f"The QueryLanguage is set to '{ql}', but field '{field}' is only supported for the '{other(ql)}' QueryLanguage"
+    return (f"The QueryLanguage is set to '{ql}', but field '{field}' is only supported "
+            f"for the '{other(ql)}' QueryLanguage")
 
 
 def show(value: JSON) -> str:

@@ -174,7 +174,7 @@ def child_log(ex: Execution, group: Group, item: JSON, now: float) -> ChildLog:
     return log
 
 
-def child_ended(child: Frame, event_type: str, status: str, details: dict | None, now: float) -> None:
+def child_ended(child: Frame, event_type: str, status: str, details: dict[str, Any] | None, now: float) -> None:
     log = child.log
     assert type(log) is ChildLog
     if log.status != RUNNING:
@@ -190,7 +190,7 @@ def child_ended(child: Frame, event_type: str, status: str, details: dict | None
     ex.ended_children.append(log)
 
 
-def map_run(group: Group, execution: Execution) -> dict:
+def map_run(group: Group, execution: Execution) -> dict[str, Any]:
     """A Distributed Map run as DescribeMapRun describes it (counts of items; each item is
     one child execution, so the execution counts are the same)."""
     succeeded = len(group.done)
@@ -206,11 +206,11 @@ def map_run(group: Group, execution: Execution) -> dict:
               "succeeded": succeeded, "failed": failed, "timedOut": 0, "aborted": aborted, "total": total,
               "resultsWritten": succeeded + failed if group.outcome else 0, "failuresNotRedrivable": 0,
               "pendingRedrive": 0}
-    out: dict = {"mapRunArn": group.map_run_arn, "executionArn": execution.arn, "status": status,
-                 "startDate": group.started_at, "maxConcurrency": group.limit,
-                 "toleratedFailurePercentage": float(group.tolerated_percentage or 0.0),
-                 "toleratedFailureCount": group.tolerated_count or 0, "itemCounts": counts,
-                 "executionCounts": dict(counts), "redriveCount": execution.redrive_count}
+    out: dict[str, Any] = {"mapRunArn": group.map_run_arn, "executionArn": execution.arn, "status": status,
+                           "startDate": group.started_at, "maxConcurrency": group.limit,
+                           "toleratedFailurePercentage": float(group.tolerated_percentage or 0.0),
+                           "toleratedFailureCount": group.tolerated_count or 0, "itemCounts": counts,
+                           "executionCounts": dict(counts), "redriveCount": execution.redrive_count}
     ended = group.ended_at if group.outcome else execution.stop_time if status == "ABORTED" else None
     if ended is not None:
         out["stopDate"] = ended
@@ -219,17 +219,17 @@ def map_run(group: Group, execution: Execution) -> dict:
     return out
 
 
-def _error_output(error: str | None, cause: str | None) -> dict:
-    out: dict = {"Error": error}
+def _error_output(error: str | None, cause: str | None) -> dict[str, JSON]:
+    out: dict[str, JSON] = {"Error": error}
     if cause is not None:
         out["Cause"] = cause
     return out
 
 
-def _flattened(results: list, succeeded: set) -> list:
+def _flattened(results: list[JSON], succeeded: set[int]) -> list[JSON]:
     """ResultWriter's FLATTEN: the arrays that iterations returned, spliced into the results
     (a failed iteration's error output stays as it is)."""
-    out: list = []
+    out: list[JSON] = []
     for i, result in enumerate(results):
         if type(result) is list and i in succeeded:
             out.extend(result)

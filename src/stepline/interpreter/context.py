@@ -21,8 +21,8 @@ def iso(ts: float) -> str:
 
 
 def execution_part(*, arn: str, name: str, input: JSON, role_arn: str, start_time: float,
-                   redrive_count: int = 0, redrive_time: float | None = None) -> dict:
-    part = {"Id": arn, "Input": input, "Name": name, "RoleArn": role_arn, "StartTime": iso(start_time)}
+                   redrive_count: int = 0, redrive_time: float | None = None) -> dict[str, JSON]:
+    part: dict[str, JSON] = {"Id": arn, "Input": input, "Name": name, "RoleArn": role_arn, "StartTime": iso(start_time)}
     if redrive_count:  # AWS shows the redrive fields only once an execution has been redriven
         part["RedriveCount"] = redrive_count
         if redrive_time is not None:
@@ -30,11 +30,11 @@ def execution_part(*, arn: str, name: str, input: JSON, role_arn: str, start_tim
     return part
 
 
-def build(execution: dict, state_machine: dict, state_name: str, entered_at: float, retry_count: int,
-          token: str | None = None, map_item: tuple[int, JSON] | None = None) -> dict:
-    ctx = {"Execution": execution,
-           "State": {"EnteredTime": iso(entered_at), "Name": state_name, "RetryCount": retry_count},
-           "StateMachine": state_machine}
+def build(execution: dict[str, JSON], state_machine: dict[str, JSON], state_name: str, entered_at: float,
+          retry_count: int, token: str | None = None, map_item: tuple[int, JSON] | None = None) -> dict[str, JSON]:
+    ctx: dict[str, JSON] = {"Execution": execution,
+                            "State": {"EnteredTime": iso(entered_at), "Name": state_name, "RetryCount": retry_count},
+                            "StateMachine": state_machine}
     if token is not None:
         ctx["Task"] = {"Token": token}
     if map_item is not None:

@@ -163,11 +163,12 @@ class Interpreter:
             if type(outcome) is Frame:  # a finished child handed control back to its parent
                 frame = outcome
                 continue
-            return outcome
+            request: Request = outcome  # neither of those: what the engine is to do
+            return request
 
     # ------------------------------------------------------------------ leaving a state
 
-    def exit(self, frame: Frame, st: State, output: JSON, assigned: dict | None, now: float, *,
+    def exit(self, frame: Frame, st: State, output: JSON, assigned: dict[str, JSON] | None, now: float, *,
              next_state: str | None = None, terminal: bool = False, result_size: int = 0) -> Any:
         """Record ``*StateExited``, apply variables, move to the next state or finish the frame."""
         g = st.growth
@@ -411,7 +412,7 @@ class Interpreter:
         self._close(execution, history.EXECUTION_TIMED_OUT, TIMED_OUT, {"error": errors.TIMEOUT}, errors.TIMEOUT, None,
                     now, prev=0)
 
-    def _close(self, execution: Execution, event_type: str, status: str, details: dict, error: str | None,
+    def _close(self, execution: Execution, event_type: str, status: str, details: dict[str, Any], error: str | None,
                cause: str | None, now: float, *, prev: int) -> None:
         if execution.status != RUNNING:
             return

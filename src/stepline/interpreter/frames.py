@@ -21,6 +21,7 @@ from ..asl.jsonpath import PathNotFound
 from ..asl.model import Program, Resource, StateMachine, TaskState
 from ..asl.values import JSON
 from . import context as _context
+from .history import EventLog
 from .start import Start
 
 RUNNING = "RUNNING"
@@ -54,7 +55,7 @@ class Execution:
         self._name = start.name
         self.new_id = new_id  # ids it records: its name, Map Run ids, child executions' names
         self.start_time = start_time
-        self.events: list = []
+        self.events: EventLog = []
         self.status = RUNNING
         self.output: JSON = None
         self.error: str | None = None
@@ -70,9 +71,9 @@ class Execution:
         self.records_children = False
         #: those children (their :class:`ChildLog`) that ended since the engine last took them
         self.ended_children: list[ChildLog] | None = None
-        self._ctx_execution: dict | None = None
+        self._ctx_execution: dict[str, JSON] | None = None
         #: the context object of its every state, when it is given whole (TestState's ``context``)
-        self.given_context: dict | None = None
+        self.given_context: dict[str, JSON] | None = None
 
     @property
     def name(self) -> str:
@@ -127,12 +128,12 @@ class Execution:
         return self.start.test_case
 
     @property
-    def ctx_state_machine(self) -> dict:
+    def ctx_state_machine(self) -> dict[str, JSON]:
         """``$$.StateMachine``."""
         return {"Id": self.state_machine_arn, "Name": self.state_machine_name}
 
     @property
-    def ctx_execution(self) -> dict:
+    def ctx_execution(self) -> dict[str, JSON]:
         """``$$.Execution``, made the first time an expression reads the context object."""
         part = self._ctx_execution
         if part is None:
@@ -142,13 +143,13 @@ class Execution:
         return part
 
     @property
-    def history(self) -> list[dict]:
+    def history(self) -> list[dict[str, Any]]:
         """The events as ``GetExecutionHistory`` returns them (rendered on each call)."""
         from .history import render_all
         return render_all(self.events)
 
 
-_NO_VARIABLES: dict = {}  # shared and never written: a frame that has assigned nothing
+_NO_VARIABLES: dict[str, JSON] = {}  # shared and never written: a frame that has assigned nothing
 
 
 class Frame:
@@ -159,7 +160,7 @@ class Frame:
                  "child_group", "map_item", "_ctx", "size", "until", "redrive")
 
     def __init__(self, execution: Execution, program: Program, data: JSON, *, outer: Frame | None = None,
-                 group: Group | None = None, index: int = 0, log: list | None = None, last: int = 0,
+                 group: Group | None = None, index: int = 0, log: EventLog | None = None, last: int = 0,
                  size: int = 0) -> None:
         self.execution = execution
         self.program = program
@@ -183,12 +184,12 @@ class Frame:
         self.task: TaskCall | None = None
         self.child_group: Group | None = None
         self.map_item: tuple[int, JSON] | None = None
-        self._ctx: dict | None = None
+        self._ctx: dict[str, JSON] | None = None
 
     # -- the scope protocol of compiled expressions (see asl.jsonpath.Scope)
 
     @property
-    def context(self) -> dict:
+    def context(self) -> dict[str, JSON]:
         ctx = self._ctx
         if ctx is None:
             ex = self.execution
@@ -237,11 +238,11 @@ class Group:
     kind: str                      # "parallel" | "map"
     parent: Frame
     total: int
-    results: list
-    items: list | None = None
+    results: list[JSON]
+    items: list[JSON] | None = None
     running: int = 0
     next_index: int = 0
-    pending: list | None = None    # on a redrive: the indexes still to start (last first), instead of next_index
+    pending: list[int] | None = None  # on a redrive: the indexes still to start (last first), instead of next_index
     finished: int = 0
     failures: int = 0
     limit: int = 0                 # max children at once (0: all)
@@ -251,18 +252,18 @@ class Group:
     closed: bool = False           # failed or finished: late children are ignored
     distributed: bool = False
     result_size: int = 2           # bound of the size of ``results`` as JSON
-    active: dict = field(default_factory=dict)  # index -> child frame still running
-    done: set = field(default_factory=set)      # indexes of the children that succeeded
-    stopped: dict = field(default_factory=dict)  # index -> child frame that failed or was aborted
+    active: dict[int, Frame] = field(default_factory=dict)  # index -> child frame still running
+    done: set[int] = field(default_factory=set)             # indexes of the children that succeeded
+    stopped: dict[int, Frame] = field(default_factory=dict)  # index -> child frame that failed or was aborted
     selector_input: JSON = None    # what a Map's ItemSelector reads as "$"
-    item_sizes: list | None = None  # sizes of the iterations' inputs, when batched (ItemBatcher)
+    item_sizes: list[int] | None = None  # sizes of the iterations' inputs, when batched (ItemBatcher)
     map_run_arn: str | None = None
     started_at: float = 0.0        # a Map Run's start and end, and how it ended (SUCCEEDED | FAILED)
     ended_at: float | None = None
     outcome: str | None = None
 
 
-class ChildLog(list):
+class ChildLog(EventLog):
     """The history of one child workflow execution of a Distributed Map (ExecutionType
     STANDARD): the child's frame writes its events here, from ``ExecutionStarted`` to its end,
     and the engine stores it as an execution of its own (ListExecutions with the Map Run's ARN,
@@ -328,7 +329,7 @@ class Sleep:
 class Spawn:
     """Advance these new child frames."""
 
-    frames: list
+    frames: list[Frame]
 
 
 class Finished:

@@ -15,12 +15,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from json.encoder import encode_basestring  # type: ignore[attr-defined]  # the C one, as values.dumps uses
+from json.encoder import encode_basestring  # the C one, as values.dumps uses
 from typing import Any, Protocol
 
 from ..asl.values import JSON, dumps
 
-Event = tuple  # (type, previous_event_id, timestamp, details | None)
+#: an event's details: a dict of Python values, or for a state entered or exited the pair
+#: (state name, its input or output)
+Details = dict[str, Any] | tuple[str, JSON]
+Event = tuple[str, int, float, Details | None]  # (type, previous_event_id, timestamp, details)
+#: an execution's events in order (its ``events``, a frame's ``log``): each an :data:`Event`, or
+#: None for one already committed and no longer held (a restored execution, the durable engine
+#: after a commit), of which only the id counts. Typed ``list[Any]``, not ``list[Event | None]``:
+#: the engine, the service and the benchmarks read its members as events without testing for
+#: None first (they only read those still held).
+EventLog = list[Any]
 
 # ---------------------------------------------------------------------------- the event types
 
@@ -80,11 +89,11 @@ def aborted_type(state_type: str) -> str:
 class Recorder(Protocol):
     """What records events: a frame (its event list, and the id of its last event)."""
 
-    log: list
+    log: EventLog
     last: int
 
 
-def append(frame: Recorder, event_type: str, now: float, details: dict | None = None, *,
+def append(frame: Recorder, event_type: str, now: float, details: Details | None = None, *,
            prev: int | None = None, aside: bool = False) -> int:
     """Record an event after ``frame``'s last one (or after ``prev``) and make it the frame's
     last, unless ``aside`` (an event the frame's next one does not follow); returns its id."""
@@ -143,7 +152,7 @@ _KEYS: dict[str, str] = {}
 _TRUNCATED = {"input": ',"inputDetails":{"truncated":false}', "output": ',"outputDetails":{"truncated":false}'}
 
 
-def details_text(details: dict | tuple, text: Texts, event_type: str = "") -> str:
+def details_text(details: Details, text: Texts, event_type: str = "") -> str:
     """The JSON text of an event's ``<type>EventDetails`` object. A state entered or exited
     records its details as a pair ``(state name, input or output)`` (the common case, made
     twice per transition), which its type says how to write."""
@@ -182,7 +191,7 @@ def state_event(name: str, value: JSON) -> tuple[str, JSON]:
     return (name, value)
 
 
-def event_texts(events: list, start: int, text: Texts) -> list[str]:
+def event_texts(events: EventLog, start: int, text: Texts) -> list[str]:
     """The texts of ``events[start:]`` (an execution's events, from number ``start + 1``):
     :func:`event_text` of each, written out here (it runs for every event committed). The
     events of one transition share their timestamp: its text is made once."""
@@ -235,7 +244,7 @@ def without_data(event: str) -> str:
     return dumps(value)
 
 
-def render(event_id: int, event: Event, text: Texts | None = None) -> dict:
+def render(event_id: int, event: Event, text: Texts | None = None) -> dict[str, Any]:
     """An event as ``GetExecutionHistory`` returns it, as values (timestamp in epoch seconds)."""
     etype, prev, ts, details = event
     out: dict[str, Any] = {"id": event_id, "previousEventId": prev, "timestamp": ts, "type": etype}
@@ -244,6 +253,6 @@ def render(event_id: int, event: Event, text: Texts | None = None) -> dict:
     return out
 
 
-def render_all(events: Iterable[Event]) -> list[dict]:
+def render_all(events: Iterable[Event]) -> list[dict[str, Any]]:
     text = Texts()
     return [render(i, e, text) for i, e in enumerate(events, 1)]

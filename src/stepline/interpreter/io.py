@@ -61,7 +61,8 @@ def result_path_for(keys: Any, data: JSON, result: JSON, text: str | None) -> JS
                           f"Unable to apply ResultPath '{text}' to input '{dumps(data)}'") from None
 
 
-def bindings(frame: Any, data: JSON, now: float, *, result: JSON = _UNSET, error_output: JSON = _UNSET) -> dict:
+def bindings(frame: Any, data: JSON, now: float, *, result: JSON = _UNSET,
+             error_output: JSON = _UNSET) -> dict[str, JSON]:
     """What a JSONata expression sees: ``$states`` and the workflow variables."""
     states = {"input": data, "context": frame.context}
     if result is not _UNSET:
@@ -97,7 +98,7 @@ def fail_field(getter: Any, text: str | None, field: str, data: JSON, frame: Any
     return value
 
 
-def jsonata_number(builder: Any, bindings_: dict, now: float, field: str, *, integer: bool) -> Any:
+def jsonata_number(builder: Any, bindings_: dict[str, JSON], now: float, field: str, *, integer: bool) -> Any:
     value = builder(bindings_, now)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not float(value).is_integer()):
         raise unexpected_type(field, field, "integer" if integer else "number", value)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 class JsonPathMap:
     """How a JSONPath Map reads its items and settings (from its effective input)."""
 
-    def prepare(self, frame: Frame, st: MapState, now: float) -> tuple[list, JSON]:
+    def prepare(self, frame: Frame, st: MapState, now: float) -> tuple[list[JSON], JSON]:
         """The items, and what ItemSelector (and the settings' paths) read as ``$``."""
         effective = io.input_path(frame, st, frame.data)
         if st.items_path is None:
@@ -76,7 +76,7 @@ class JsonPathMap:
 class JsonataMap:
     """How a JSONata Map reads its items and settings (its expressions, over ``$states``)."""
 
-    def prepare(self, frame: Frame, st: MapState, now: float) -> tuple[list, JSON]:
+    def prepare(self, frame: Frame, st: MapState, now: float) -> tuple[list[JSON], JSON]:
         data = frame.data
         if st.items is None:
             if type(data) is not list:
@@ -269,8 +269,8 @@ class MapStates:
             frame.map_item = None
             frame._ctx = None
 
-    def _batches(self, frame: Frame, st: MapState, items: list, selector_input: JSON, now: float,
-                 reader: JsonPathMap | JsonataMap) -> tuple[list, list]:
+    def _batches(self, frame: Frame, st: MapState, items: list[JSON], selector_input: JSON, now: float,
+                 reader: JsonPathMap | JsonataMap) -> tuple[list[JSON], list[int]]:
         """ItemBatcher: the iterations' inputs, ``{"BatchInput"?, "Items": [...]}``, and their sizes.
         A batch holds at most MaxItemsPerBatch items and at most MaxInputBytesPerBatch bytes."""
         max_items, max_bytes, batch_input = reader.batching(frame, st, selector_input, now)
@@ -280,9 +280,9 @@ class MapStates:
         group = Group(kind="map", parent=frame, total=0, results=[], selector_input=selector_input)
         head = {"BatchInput": batch_input} if batch_input is not None else {}
         base = size_in_bytes({**head, "Items": []})
-        batches: list = []
-        sizes: list = []
-        current: list = []
+        batches: list[JSON] = []
+        sizes: list[int] = []
+        current: list[JSON] = []
         size = base
         for i, item in enumerate(items):
             selected = self.select_item(frame, st, group, i, item, now)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..asl import errors
 from ..asl.errors import StatesError
 from ..asl.model import ChoiceState, FailState, PassState, SucceedState, WaitState
+from ..asl.values import JSON
 from . import io
 from .frames import WAITING, Frame, Sleep
 
@@ -79,7 +80,7 @@ class SimpleStates:
             if io.condition(rule.condition(bindings, now)):  # type: ignore[misc]
                 break
         else:
-            rule = None  # type: ignore[assignment]
+            rule = None
             if st.default is None:
                 raise StatesError(errors.NO_CHOICE_MATCHED, f"No Matches! (state '{st.name}')", in_state=False)
         output_fn = rule.output if rule is not None and rule.output is not None else st.output
@@ -140,7 +141,7 @@ class SimpleStates:
         return Sleep(frame, until)
 
 
-def _merged(first: dict | None, second: dict | None) -> dict | None:
+def _merged(first: dict[str, JSON] | None, second: dict[str, JSON] | None) -> dict[str, JSON] | None:
     if not second:
         return first
     return {**first, **second} if first else second

@@ -16,15 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..asl.model import MapState, ParallelState, Program, StateMachine
-from ..asl.values import dumps
+from ..asl.values import JSON, dumps
 from .frames import ACT, DONE, ENTER, START, WAITING, ChildLog, Execution, Frame, Group, TaskCall
+from .history import EventLog
 
 VERSION = 1
 
 
 # ---------------------------------------------------------------------------- dump
 
-def dump(execution: Execution, *, redrive: bool = False) -> dict:
+def dump(execution: Execution, *, redrive: bool = False) -> dict[str, JSON]:
     """The working state of a RUNNING execution (JSON-ready). With ``redrive``: the state an
     execution that ended unsuccessfully was left in, for RedriveExecution to go on from —
     every unfinished frame (failed, aborted, waiting) and what its Parallel/Map children did."""
@@ -33,7 +34,7 @@ def dump(execution: Execution, *, redrive: bool = False) -> dict:
             "map_runs": execution.map_runs, "redrive": redrive}
 
 
-def _dump_frame(f: Frame, redrive: bool = False) -> dict:
+def _dump_frame(f: Frame, redrive: bool = False) -> dict[str, JSON]:
     d: dict[str, Any] = {"p": f.program.path, "s": f.state, "d": f.data, "ph": f.phase, "l": f.last,
                          "ei": f.entered_id, "ep": f.entered_prev, "ea": f.entered_at, "sz": f.size, "ix": f.index}
     if f.vars:
@@ -59,7 +60,7 @@ def _dump_frame(f: Frame, redrive: bool = False) -> dict:
     return d
 
 
-def _dump_group(g: Group, redrive: bool = False) -> dict:
+def _dump_group(g: Group, redrive: bool = False) -> dict[str, JSON]:
     d: dict[str, Any] = {"k": g.kind, "n": g.total, "r": g.results, "ru": g.running, "ni": g.next_index,
                          "fi": g.finished, "fa": g.failures, "li": g.limit, "cu": g.cursor, "rs": g.result_size,
                          "a": [_dump_frame(c, redrive) for _, c in sorted(g.active.items())]}
@@ -94,7 +95,7 @@ class TextMemo:
 
     def __init__(self) -> None:
         self.values: dict[int, tuple[Any, str]] = {}  # id -> (value, its text)
-        self.lists: dict[int, tuple[list, list, list[str]]] = {}  # id -> (list, its elements, their texts)
+        self.lists: dict[int, tuple[list[JSON], list[JSON], list[str]]] = {}  # id -> (list, its elements, their texts)
 
     def value_text(self, value: Any, used: set[int]) -> str:
         if type(value) is not dict and type(value) is not list:
@@ -106,7 +107,7 @@ class TextMemo:
             entry = self.values[key] = (value, dumps(value))  # the value kept: its id is not reused
         return entry[1]
 
-    def list_text(self, values: list, used: set[int]) -> str:
+    def list_text(self, values: list[JSON], used: set[int]) -> str:
         key = id(values)
         used.add(key)
         entry = self.lists.get(key)
@@ -150,7 +151,7 @@ def dump_text(execution: Execution, *, redrive: bool = False, memo: TextMemo | N
     return "{" + ",".join(parts) + "}"
 
 
-def _frame_text(d: dict, memo: TextMemo, used: set[int]) -> str:
+def _frame_text(d: dict[str, JSON], memo: TextMemo, used: set[int]) -> str:
     if "g" not in d:  # a frame without children (a branch, an iteration): small, encoded whole
         return dumps(d)
     parts = []
@@ -165,7 +166,7 @@ def _frame_text(d: dict, memo: TextMemo, used: set[int]) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-def _group_text(d: dict, memo: TextMemo, used: set[int]) -> str:
+def _group_text(d: dict[str, JSON], memo: TextMemo, used: set[int]) -> str:
     parts = []
     for k, v in d.items():
         if k == "a":
@@ -195,7 +196,7 @@ class SnapshotError(ValueError):
     """The snapshot does not fit the definition (corrupt, or another version)."""
 
 
-def load(execution: Execution, snapshot: dict, committed_events: int) -> Restored:
+def load(execution: Execution, snapshot: dict[str, JSON], committed_events: int) -> Restored:
     """Rebuild ``execution``'s frames from ``snapshot``. ``committed_events`` events are
     already stored: the event list gets as many placeholders, so new ids continue from there.
     A redrive snapshot rebuilds frames that re-enter the states where they stopped (the
@@ -212,8 +213,8 @@ def load(execution: Execution, snapshot: dict, committed_events: int) -> Restore
     return restored
 
 
-def _load_redriven(d: dict, ex: Execution, programs: dict[str, Program], outer: Frame | None, group: Group | None,
-                   log: list, restored: Restored) -> Frame:
+def _load_redriven(d: dict[str, JSON], ex: Execution, programs: dict[str, Program], outer: Frame | None,
+                   group: Group | None, log: EventLog, restored: Restored) -> Frame:
     """A frame of a redrive snapshot: it will enter its state again; its Parallel/Map
     children (succeeded, and stopped ones to go on with) wait in ``frame.redrive``."""
     program = programs.get(d["p"])
@@ -239,8 +240,8 @@ def _load_redriven(d: dict, ex: Execution, programs: dict[str, Program], outer: 
     return f
 
 
-def _load_frame(d: dict, ex: Execution, programs: dict[str, Program], outer: Frame | None, group: Group | None,
-                log: list, restored: Restored) -> Frame:
+def _load_frame(d: dict[str, JSON], ex: Execution, programs: dict[str, Program], outer: Frame | None,
+                group: Group | None, log: EventLog, restored: Restored) -> Frame:
     try:
         program = programs[d["p"]]
     except KeyError:
@@ -275,7 +276,8 @@ def _load_frame(d: dict, ex: Execution, programs: dict[str, Program], outer: Fra
     return f
 
 
-def _load_group(d: dict, parent: Frame, ex: Execution, programs: dict[str, Program], restored: Restored) -> Group:
+def _load_group(d: dict[str, JSON], parent: Frame, ex: Execution, programs: dict[str, Program],
+                restored: Restored) -> Group:
     g = Group(kind=d["k"], parent=parent, total=d["n"], results=d["r"], items=d.get("it"), running=d["ru"],
               next_index=d["ni"], finished=d["fi"], failures=d["fa"], limit=d["li"], tolerated_count=d.get("tc"),
               tolerated_percentage=d.get("tp"), cursor=d["cu"], distributed=d.get("di", False),
@@ -298,7 +300,7 @@ def _load_group(d: dict, parent: Frame, ex: Execution, programs: dict[str, Progr
     return g
 
 
-def _child_log(g: Group, ex: Execution, saved: list) -> ChildLog:
+def _child_log(g: Group, ex: Execution, saved: list[JSON]) -> ChildLog:
     """A Distributed Map child's history as it was committed: placeholders for its events."""
     name, started, committed = saved[:3]
     assert g.map_run_arn is not None

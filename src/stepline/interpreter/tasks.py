@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..asl import errors
 from ..asl.errors import StatesError
 from ..asl.jsonpath import PathNotFound
-from ..asl.model import TaskState
+from ..asl.model import Resource, TaskState
 from ..asl.values import JSON, size_in_bytes
 from . import history, io
 from .frames import RUNNING, WAITING, Frame, TaskCall
@@ -185,7 +185,7 @@ class Tasks:
         return interpreter.continue_after(frame, outcome, now)
 
 
-def _resource_name(r: Any) -> str:
+def _resource_name(r: Resource) -> str | None:
     if r.pattern == "request-response":
         return r.action
     return f"{r.action}.{r.pattern}"
