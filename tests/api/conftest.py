@@ -40,8 +40,9 @@ class Running:
     """A server on a thread: its URL, its parts, and how to stop it."""
 
     def __init__(self, db: str, functions: Functions | None = None, verifier: Any = None,
-                 record: list | None = None, limits: Limits = Limits(), app: dict | None = None,
-                 **engine: Any) -> None:
+                 record: list | None = None,
+                 limits: Limits = Limits(),  # noqa: B008 - Limits is frozen: one shared default is safe
+                 app: dict | None = None, **engine: Any) -> None:
         """``record`` collects every (service, operation, response) the server answers; ``app``
         and ``engine`` are options of the app and the engine."""
         self.store = open_store(db)

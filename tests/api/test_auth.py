@@ -206,7 +206,8 @@ def test_expired_and_not_yet_current() -> None:
         "POST", "/", headers, b"{}") == KEY_ID
 
 
-@pytest.mark.parametrize("garbage", ["garbage", "Basic dXNlcjpwYXNz", "AWS4-HMAC-SHA256", "AWS4-HMAC-SHA256 Credential="])
+@pytest.mark.parametrize("garbage", ["garbage", "Basic dXNlcjpwYXNz", "AWS4-HMAC-SHA256",
+                                     "AWS4-HMAC-SHA256 Credential="])
 def test_garbage_authorization_header(garbage: str) -> None:
     headers = {**signed(), "Authorization": garbage}
     failure = rejected(headers)
@@ -238,7 +239,8 @@ def test_malformed_date() -> None:
 
 def test_host_must_be_signed() -> None:
     headers = signed()
-    headers["Authorization"] = headers["Authorization"].replace("SignedHeaders=content-type;host;", "SignedHeaders=content-type;")
+    headers["Authorization"] = headers["Authorization"].replace("SignedHeaders=content-type;host;",
+                                                                "SignedHeaders=content-type;")
     failure = rejected(headers)
     assert (failure.code, failure.message) == (
         "InvalidSignatureException", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
@@ -249,7 +251,8 @@ def test_unsupported_algorithm() -> None:
     headers["Authorization"] = headers["Authorization"].replace("AWS4-HMAC-SHA256", "AWS4-HMAC-SHA512")
     failure = rejected(headers)
     assert (failure.code, failure.message) == (
-        "IncompleteSignatureException", "Unsupported AWS 'algorithm': 'AWS4-HMAC-SHA512' (only AWS4-HMAC-SHA256 for now). ")
+        "IncompleteSignatureException",
+        "Unsupported AWS 'algorithm': 'AWS4-HMAC-SHA512' (only AWS4-HMAC-SHA256 for now). ")
 
 
 def test_credential_must_have_five_parts() -> None:

@@ -49,7 +49,7 @@ def test_fuzzing_leaves_stored_data_intact(server: Any, sfn: Any) -> None:
     before = (sfn.describe_state_machine(stateMachineArn=sm), sfn.describe_execution(executionArn=arn))
     test_fuzzed_bodies_get_an_aws_error_or_an_answer(server)  # another round of fuzzing meanwhile
     after = (sfn.describe_state_machine(stateMachineArn=sm), sfn.describe_execution(executionArn=arn))
-    for b, a in zip(before, after):
+    for b, a in zip(before, after, strict=True):
         b.pop("ResponseMetadata")
         a.pop("ResponseMetadata")
     assert before[0] == after[0]

@@ -66,6 +66,7 @@ def test_the_javascript_sdk_works_unchanged(node: str, open_server: Running) -> 
 def test_its_signatures_are_verified(node: str, guarded: Running) -> None:
     signed = smoke(node, guarded, "AKIDJS", "js-secret", "signed")
     assert signed["describe"]["status"] == "SUCCEEDED" and signed["sync"]["status"] == "SUCCEEDED"
-    assert smoke(node, guarded, "AKIDJS", "wrong-secret", "forged") == {"create": {"error": "InvalidSignatureException"}}
+    assert smoke(node, guarded, "AKIDJS", "wrong-secret", "forged") == {
+        "create": {"error": "InvalidSignatureException"}}
     assert smoke(node, guarded, "AKIDNOBODY", "js-secret", "stranger") == {
         "create": {"error": "UnrecognizedClientException"}}

@@ -173,7 +173,8 @@ def test_a_redrive_redrives_the_same_map_run_and_its_failed_children(sfn: Any, s
     assert redriven[0]["mapRunRedrivenEventDetails"] == {"mapRunArn": run_arn, "redriveCount": 1}
 
     child = sfn.describe_execution(executionArn=failed[0]["executionArn"])
-    assert (child["status"], child["redriveCount"], json.loads(child["output"])) == ("SUCCEEDED", 1, {"i": 1, "fail": False})
+    assert (child["status"], child["redriveCount"], json.loads(child["output"])) == (
+        "SUCCEEDED", 1, {"i": 1, "fail": False})
     types = [e["type"] for e in sfn.get_execution_history(executionArn=child["executionArn"])["events"]]
     assert types[types.index("ExecutionFailed"):] == ["ExecutionFailed", "ExecutionRedriven", "TaskStateEntered",
                                                      "LambdaFunctionScheduled", "LambdaFunctionStarted",

@@ -40,7 +40,8 @@ def mocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     sfn = running.client()
     definition = {"StartAt": "Price", "States": {
         "Price": {"Type": "Task", "Resource": LAMBDA, "ResultPath": "$.price",
-                  "Retry": [{"ErrorEquals": ["PriceError"], "MaxAttempts": 1, "IntervalSeconds": 1}], "Next": "Approve"},
+                  "Retry": [{"ErrorEquals": ["PriceError"], "MaxAttempts": 1, "IntervalSeconds": 1}],
+                  "Next": "Approve"},
         "Approve": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
                     "Parameters": {"FunctionName": "echo", "Payload": {"token.$": "$$.Task.Token"}},
                     "ResultPath": "$.approval", "Next": "Ship"},

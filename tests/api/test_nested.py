@@ -14,7 +14,8 @@ from .test_state_machines import create
 def parent(child_arn: str, pattern: str = "", **task: Any) -> dict:
     return {"StartAt": "Child", "States": {"Child": {
         "Type": "Task", "Resource": f"arn:aws:states:::states:startExecution{pattern}",
-        "Parameters": {"StateMachineArn": child_arn, "Input": {"from.$": "$.who", "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"}},
+        "Parameters": {"StateMachineArn": child_arn,
+                       "Input": {"from.$": "$.who", "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"}},
         "End": True, **task}}}
 
 

@@ -92,7 +92,7 @@ def test_an_input_stepline_cannot_write_back_is_invalid_execution_input(server: 
 
 @pytest.mark.parametrize("text", NON_FINITE[:3] + LONE[:1])
 def test_a_definition_that_holds_such_a_value_is_invalid(sfn: Any, text: str) -> None:
-    definition = '{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": %s, "End": true}}}' % text
+    definition = '{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": ' + text + ', "End": true}}}'
     code, message, _ = error_of(sfn.create_state_machine, name=name(), definition=definition, roleArn=ROLE)
     assert code == "InvalidDefinition", (code, message)
     found = sfn.validate_state_machine_definition(definition=definition)
@@ -167,7 +167,7 @@ def test_a_failure_with_a_lone_surrogate_is_refused_and_the_task_stays_open(serv
     arn = sfn.start_execution(stateMachineArn=sm, input='{"n": 1}')["executionArn"]
     token = next_token()
     for member in ("error", "cause"):
-        body = '{"taskToken": %s, "%s": "bad \\ud800"}' % (json.dumps(token), member)
+        body = '{"taskToken": ' + json.dumps(token) + ', "' + member + '": "bad \\ud800"}'
         assert aws_error(raw(server, "SendTaskFailure", body)) == "SerializationException"
     sfn.send_task_failure(taskToken=token, error="Declined", cause="no")
     done = finished(sfn, arn)
@@ -250,19 +250,19 @@ SURROGATE = "\\ud800"
 
 @pytest.mark.parametrize("operation, body", [
     ("StartExecution", '{"stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:x", '
-                       '"name": "a%sb"}' % SURROGATE),
+                       '"name": "a' + SURROGATE + 'b"}'),
     ("StartExecution", '{"stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:x", '
-                       '"traceHeader": "t%s"}' % SURROGATE),
-    ("DescribeExecution", '{"executionArn": "arn:aws:states:us-east-1:123456789012:execution:x:%s"}' % SURROGATE),
+                       '"traceHeader": "t' + SURROGATE + '"}'),
+    ("DescribeExecution", '{"executionArn": "arn:aws:states:us-east-1:123456789012:execution:x:' + SURROGATE + '"}'),
     ("StopExecution", '{"executionArn": "arn:aws:states:us-east-1:123456789012:execution:x:y", '
-                      '"cause": "c%s"}' % SURROGATE),
-    ("CreateStateMachine", '{"name": "x", "roleArn": "%s", "definition": "{\\"Comment\\": \\"%s\\", '
+                      '"cause": "c' + SURROGATE + '"}'),
+    ("CreateStateMachine", '{"name": "x", "roleArn": "' + ROLE + '", "definition": "{\\"Comment\\": \\"\\\\ud800\\", '
                            '\\"StartAt\\": \\"P\\", \\"States\\": {\\"P\\": {\\"Type\\": \\"Pass\\", '
-                           '\\"End\\": true}}}"}' % (ROLE, "\\\\ud800")),
-    ("CreateStateMachine", '{"name": "x", "roleArn": "%s", "definition": "{}", "tags": [{"key": "k", '
-                           '"value": "v%s"}]}' % (ROLE, SURROGATE)),
-    ("TestState", '{"definition": "{\\"Type\\": \\"Pass\\", \\"End\\": true}", "input": "[\\"%s\\"]"}'
-     % "\\\\ud800"),
+                           '\\"End\\": true}}}"}'),
+    ("CreateStateMachine", '{"name": "x", "roleArn": "' + ROLE + '", "definition": "{}", "tags": [{"key": "k", '
+                           '"value": "v' + SURROGATE + '"}]}'),
+    ("TestState", '{"definition": "{\\"Type\\": \\"Pass\\", \\"End\\": true}", '
+                  '"input": "[\\"\\\\ud800\\"]"}'),
     ("ListStateMachines", DEEP),
     ("ListStateMachines", '{"maxResults": 1e400}'),
     ("ListStateMachines", '{"maxResults": NaN}'),

@@ -120,7 +120,8 @@ class Process:
 
 def client(url: str, service: str) -> Any:
     return boto3.client(service, endpoint_url=url, region_name=REGION, aws_access_key_id="local",
-                        aws_secret_access_key="local", config=Config(retries={"max_attempts": 0}, inject_host_prefix=False))
+                        aws_secret_access_key="local",
+                        config=Config(retries={"max_attempts": 0}, inject_host_prefix=False))
 
 
 def leaks(data: bytes | str) -> list[str]:

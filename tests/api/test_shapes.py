@@ -196,7 +196,8 @@ def test_payload_size_is_counted_in_utf8_bytes_and_never_echoed_recorded() -> No
     assert invalid("StartExecution", {"stateMachineArn": ARN, "input": "é" * 131_073}) == too_big
     shapes.validate_input(SFN, "StartExecution", {"stateMachineArn": ARN, "input": "é" * 131_072})
     shapes.validate_input(SFN, "StartExecution", {"stateMachineArn": ARN, "input": "\ud800" * 80_000})
-    assert invalid("SendTaskSuccess", {"taskToken": "t", "output": "€" * 90_000}) == too_big.replace("'input'", "'output'")
+    assert invalid("SendTaskSuccess", {"taskToken": "t", "output": "€" * 90_000}) == \
+        too_big.replace("'input'", "'output'")
 
 
 def test_length_below_min_and_sensitive_members_are_not_echoed() -> None:
@@ -251,14 +252,16 @@ def test_several_errors_in_model_order() -> None:
         "3 validation errors detected: "
         "Value null at 'stateMachineArn' failed to satisfy constraint: Member must not be null; "
         f"Value '{name}' at 'name' failed to satisfy constraint: Member must have length less than or equal to 80; "
-        r"Value 'é' at 'traceHeader' failed to satisfy constraint: Member must satisfy regular expression pattern: \p{ASCII}*")
+        "Value 'é' at 'traceHeader' failed to satisfy constraint: "
+        r"Member must satisfy regular expression pattern: \p{ASCII}*")
 
 
 def test_list_items_of_structures_are_addressed_by_position() -> None:
     params = {"resourceArn": ARN, "tags": [{"key": "ok", "value": "v"}, {"key": "", "value": "v" * 257}, {}]}
     assert invalid("TagResource", params) == (
         "2 validation errors detected: "
-        "Value '' at 'tags.2.member.key' failed to satisfy constraint: Member must have length greater than or equal to 1; "
+        "Value '' at 'tags.2.member.key' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 1; "
         f"Value '{'v' * 257}' at 'tags.2.member.value' failed to satisfy constraint: "
         "Member must have length less than or equal to 256")
     alias = {"name": "alias", "routingConfiguration": [{"stateMachineVersionArn": ARN + ":1", "weight": 101}]}
@@ -273,7 +276,8 @@ def test_list_items_of_structures_are_addressed_by_position() -> None:
 
 def test_nested_structures_are_addressed_with_dots() -> None:
     params = {"name": "m", "definition": "{}", "roleArn": "r",
-              "loggingConfiguration": {"level": "LOUD", "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": ""}}]}}
+              "loggingConfiguration": {"level": "LOUD",
+                                       "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": ""}}]}}
     assert invalid("CreateStateMachine", params) == (
         "2 validation errors detected: "
         "Value 'LOUD' at 'loggingConfiguration.level' failed to satisfy constraint: "
@@ -314,10 +318,12 @@ def test_map_keys_recorded() -> None:
     target = {"Id": "t", "Arn": "arn:aws:sqs:us-east-1:123456789012:q",
               "InputTransformer": {"InputPathsMap": paths, "InputTemplate": "<x>"}}
     assert invalid("PutTargets", {"Rule": "r", "Targets": [target]}, "events") == one(
-        "Value '{de onde?=$.detail.sourceIPAddress, Quem foi?=$.detail.userIdentity.userName, o que?=$.detail.eventName}' "
+        "Value '{de onde?=$.detail.sourceIPAddress, Quem foi?=$.detail.userIdentity.userName, "
+        "o que?=$.detail.eventName}' "
         "at 'targets.1.member.inputTransformer.inputPathsMap' failed to satisfy constraint: "
         "Map keys must satisfy constraint: [Member must have length less than or equal to 256, "
-        r"Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [A-Za-z0-9\_\-]+]")
+        "Member must have length greater than or equal to 1, "
+        r"Member must satisfy regular expression pattern: [A-Za-z0-9\_\-]+]")
 
 
 def test_map_values_and_size() -> None:
@@ -426,7 +432,8 @@ def test_wrong_type(operation: str, params: dict, message: str) -> None:
 
 def test_wrong_type_in_eventbridge() -> None:
     entry = {"Source": "s", "DetailType": "d", "Detail": "{}", "Time": "2024-01-01T00:00:00Z"}
-    assert serialization("PutEvents", {"Entries": [entry]}, "events") == "STRING_VALUE can not be converted to a Timestamp"
+    assert serialization("PutEvents", {"Entries": [entry]}, "events") == \
+        "STRING_VALUE can not be converted to a Timestamp"
     entry["Time"] = 1700000000.5
     shapes.validate_input("events", "PutEvents", {"Entries": [entry]})
     target = {"Id": "t", "Arn": "a", "InputTransformer": {"InputPathsMap": "x", "InputTemplate": "<x>"}}
@@ -450,7 +457,8 @@ def test_a_body_that_is_a_list_recorded() -> None:
 
 
 def test_serialization_comes_before_validation() -> None:
-    assert serialization("StartExecution", {"name": "n" * 81, "input": 1}) == "NUMBER_VALUE can not be converted to a String"
+    assert serialization("StartExecution", {"name": "n" * 81, "input": 1}) == \
+        "NUMBER_VALUE can not be converted to a String"
 
 
 # -- patterns ----------------------------------------------------------------------------
@@ -578,7 +586,8 @@ def test_fuzz_shaped_json(data: st.DataObject) -> None:
 # -- speed -------------------------------------------------------------------------------
 
 def test_a_typical_start_execution_costs_microseconds() -> None:
-    body = {"stateMachineArn": ARN, "name": "order-12345", "input": json.dumps({"order": {"id": 12345, "items": [1, 2, 3]}})}
+    body = {"stateMachineArn": ARN, "name": "order-12345",
+            "input": json.dumps({"order": {"id": 12345, "items": [1, 2, 3]}})}
     shapes.validate_input(SFN, "StartExecution", dict(body))
     rounds = 20_000
     started = time.perf_counter()

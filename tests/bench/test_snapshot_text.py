@@ -61,8 +61,8 @@ def test_the_snapshot_text_is_the_dump_at_every_commit(db: str, monkeypatch: pyt
         runs = [(MAP, {"items": [{"i": i, "pad": "x" * i} for i in range(25)]}),
                 (NESTED, {"rows": [{"cells": [r, r + 1, r + 2]} for r in range(4)]}),
                 (PARALLEL, {"in": 1})]
-        arns = [engine.start_execution(standard_start(SM.format(f"s{i}"), json.dumps(d), json.dumps(data))).result(10).arn
-                for i, (d, data) in enumerate(runs)]
+        arns = [engine.start_execution(standard_start(SM.format(f"s{i}"), json.dumps(d), json.dumps(data)))
+                .result(10).arn for i, (d, data) in enumerate(runs)]
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and any(store.get_execution(a).status == "RUNNING" for a in arns):
             time.sleep(0.05)

@@ -117,7 +117,7 @@ def chaos(url: str, tmp: Path, *, workers: int, per_kind: int, kills: int, seed:
         counts = Counter(e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered"))
         assert counts == entered, (arn, counts)
     calls = Counter((c["fn"], c["id"]) for c in map(json.loads, log.read_text().splitlines()))
-    for arn, kind, i in started:  # at least once: a task whose result was lost is called again
+    for _arn, kind, i in started:  # at least once: a task whose result was lost is called again
         if kind in ("task", "parallel"):
             assert calls[("work", i)] >= (2 if kind == "parallel" else 1)
         if kind == "retry":

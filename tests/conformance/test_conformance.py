@@ -38,33 +38,50 @@ _BEFORE_LINK_CHANGE = ("recorded before AWS changed what a Distributed Map's Map
                        "stepline follows AWS as it is now")
 
 UNMATCHABLE = {
-    "arguments_test_arguments__TestArgumentsBase__test_base_cases__BASE_LAMBDA_EMPTY_GLOBAL_QL_JSONATA__388a5f24": _NAME_LITERAL,
+    "arguments_test_arguments__TestArgumentsBase__test_base_cases__BASE_LAMBDA_EMPTY_GLOBAL_QL_JSONATA__388a5f24":
+        _NAME_LITERAL,
     "arguments_test_arguments__TestArgumentsBase__test_base_cases__BASE_LAMBDA_LITERALS__6c953d13": _NAME_LITERAL,
     "comments_test_comments__TestComments__test_comments_as_per_docs__8f19a943": _NAME_LITERAL,
-    "error_handling_test_task_service_lambda__TestTaskServiceLambda__test_raise_exception_catch_output_path__None__0621d558": _NAME_LITERAL,
+    "error_handling_test_task_service_lambda__TestTaskServiceLambda__test_raise_exception_catch_output_path__None__0621d558":
+        _NAME_LITERAL,
     "outputdecl_test_output__TestArgumentsBase__test_base_lambda__BASE_LAMBDA__2bbdd5cc": _NAME_LITERAL,
-    "scenarios_test_base_scenarios__TestBaseScenarios__test_retry_interval_features_max_attempts_zero__0059733a": _NAME_LITERAL,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_retry_interval_features_max_attempts_zero__0059733a":
+        _NAME_LITERAL,
     "services_test_lambda_task__TestTaskLambda__test_lambda_task_filter_parameters_input__d8aa2b36": _NAME_LITERAL,
     "context_object_test_context_object__TestSnfBase__test_result_selector__64ff5110":
         "Lambda's Content-Length header counts the bytes of the recorded (real, longer) function name",
     "assign_test_assign_base__TestAssignBase__test_base_parallel_cases__BASE_SCOPE_PARALLEL__952a97ff": _PARALLEL_IDS,
-    "scenarios_test_base_scenarios__TestBaseScenarios__test_parallel_state__PARALLEL_STATE_PARAMETERS__78fb4eac": _PARALLEL_IDS,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_parallel_state__PARALLEL_STATE_PARAMETERS__78fb4eac":
+        _PARALLEL_IDS,
     "scenarios_test_base_scenarios__TestBaseScenarios__test_parallel_state__PARALLEL_STATE__265b5211": _PARALLEL_IDS,
     "scenarios_test_base_scenarios__TestBaseScenarios__test_parallel_state_nested__0a47583a": _PARALLEL_IDS,
-    "states_variables_test_error_output__TestStateVariablesTemplate__test_parallel_catch_error__PARALLEL_CATCH_ERROR_OUTPUT_WITH_RETRY__061f3b06": _PARALLEL_IDS,
-    "states_variables_test_error_output__TestStateVariablesTemplate__test_parallel_catch_error__PARALLEL_CATCH_ERROR_VARIABLE_SAMPLING__1d00deee": _PARALLEL_IDS,
-    "scenarios_test_base_scenarios__TestBaseScenarios__test_invalid_jsonpath__INVALID_JSONPATH_IN_ERRORPATH__faf47794": _JSON_INPUT,
-    "scenarios_test_base_scenarios__TestBaseScenarios__test_invalid_jsonpath__ST.INVALID_JSONPATH_IN_CAUSEPATH__15857d41": _JSON_INPUT,
-    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_config_distributed_item_selector__31c7778a": _BEFORE_LINK_CHANGE,
-    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_config_distributed_reentrant__f5f31dfe": _BEFORE_LINK_CHANGE,
-    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_config_distributed_reentrant_lambda__94da6f07": _BEFORE_LINK_CHANGE,
-    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_config_inline_item_selector__c682f690": _BEFORE_LINK_CHANGE,
+    "states_variables_test_error_output__TestStateVariablesTemplate__test_parallel_catch_error__PARALLEL_CATCH_ERROR_OUTPUT_WITH_RETRY__061f3b06":
+        _PARALLEL_IDS,
+    "states_variables_test_error_output__TestStateVariablesTemplate__test_parallel_catch_error__PARALLEL_CATCH_ERROR_VARIABLE_SAMPLING__1d00deee":
+        _PARALLEL_IDS,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_invalid_jsonpath__INVALID_JSONPATH_IN_ERRORPATH__faf47794":
+        _JSON_INPUT,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_invalid_jsonpath__ST.INVALID_JSONPATH_IN_CAUSEPATH__15857d41":
+        _JSON_INPUT,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_config_distributed_item_selector__31c7778a":
+        _BEFORE_LINK_CHANGE,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_config_distributed_reentrant__f5f31dfe":
+        _BEFORE_LINK_CHANGE,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_config_distributed_reentrant_lambda__94da6f07":
+        _BEFORE_LINK_CHANGE,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_config_inline_item_selector__c682f690":
+        _BEFORE_LINK_CHANGE,
     "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_label__cb2108e2": _BEFORE_LINK_CHANGE,
-    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_legacy_config_distributed_item_selector__f80d61bf": _BEFORE_LINK_CHANGE,
-    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_tolerated_failure_percentage_path__0__9cd32fb5": _BEFORE_LINK_CHANGE,
-    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_tolerated_failure_percentage_path__100__cc2b7be2": _BEFORE_LINK_CHANGE,
-    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_tolerated_failure_percentage_path__1__4719ad90": _BEFORE_LINK_CHANGE,
-    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_tolerated_failure_values__percentage_literal__919746ea": _BEFORE_LINK_CHANGE,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_legacy_config_distributed_item_selector__f80d61bf":
+        _BEFORE_LINK_CHANGE,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_tolerated_failure_percentage_path__0__9cd32fb5":
+        _BEFORE_LINK_CHANGE,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_tolerated_failure_percentage_path__100__cc2b7be2":
+        _BEFORE_LINK_CHANGE,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_tolerated_failure_percentage_path__1__4719ad90":
+        _BEFORE_LINK_CHANGE,
+    "scenarios_test_base_scenarios__TestBaseScenarios__test_map_state_tolerated_failure_values__percentage_literal__919746ea":
+        _BEFORE_LINK_CHANGE,
 }
 
 
@@ -101,7 +118,8 @@ def assert_conforms(case: pathlib.Path, got: dict) -> None:
     for key in ("status", "error", "cause"):
         assert compare.match(expected.get(key), got[key]), f"{key}: expected {expected.get(key)!r}, got {got[key]!r}"
     if expected["status"] == "SUCCEEDED":
-        assert compare.match(expected["output"], got["output"]), f"output: expected {expected['output']!r}, got {got['output']!r}"
+        assert compare.match(expected["output"], got["output"]), (
+            f"output: expected {expected['output']!r}, got {got['output']!r}")
     if expected.get("history") is not None:
         difference = compare.first_difference(expected["history"], got["history"])
         assert difference is None, difference

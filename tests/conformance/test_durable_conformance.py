@@ -90,7 +90,7 @@ def durable_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("STEPLINE_ACCOUNT", ACCOUNT)
         try:
-            for key, cases in groups.items():
+            for cases in groups.values():
                 if request.param == "sqlite":
                     url = f"sqlite:///{tmp_path_factory.mktemp('durable-conformance') / 'stepline.db'}"
                 else:

@@ -48,7 +48,7 @@ def reference() -> dict[str, Any]:
     done = subprocess.run([node, str(JS / "jsonata_eval.mjs")], cwd=JS, capture_output=True, text=True, timeout=120,
                           input=json.dumps({"input": INPUT, "expressions": EXPRESSIONS}))
     assert done.returncode == 0, done.stderr
-    return dict(zip(EXPRESSIONS, json.loads(done.stdout)))
+    return dict(zip(EXPRESSIONS, json.loads(done.stdout), strict=True))  # one result per expression
 
 
 def stepline_result(text: str) -> dict:

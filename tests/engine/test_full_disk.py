@@ -45,7 +45,7 @@ def test_a_full_disk_refuses_new_work_clearly_and_keeps_what_was_committed(tmp_p
 
         pages(store, limit=pages(store))  # the disk is full now
         refused = 0
-        for i in range(200):  # enough new history to need a new page
+        for _ in range(200):  # enough new history to need a new page
             try:
                 service.call("StartExecution", {"stateMachineArn": sm, "input": json.dumps({"big": "x" * 2000})})
             except ServiceError as e:

@@ -604,7 +604,8 @@ def test_oauth_client_credentials(task: HttpTask, conns: Connections, server: Se
     [asked] = server.recorder.token_requests
     assert asked["method"] == "POST"
     # [guess] the client ID and secret as HTTP Basic credentials, grant_type added
-    assert header(asked, "Authorization") == ["Basic " + base64.b64encode(f"client-1:{CLIENT_SECRET}".encode()).decode()]
+    assert header(asked, "Authorization") == [
+        "Basic " + base64.b64encode(f"client-1:{CLIENT_SECRET}".encode()).decode()]
     assert header(asked, "X-Tenant") == ["t1"]
     assert asked["query"] == "audience=api"
     assert parse_qs(asked["body"]) == {"scope": ["read write"], "client_assertion": ["assert-secret"],
@@ -856,7 +857,8 @@ def trace(conns: Connections, server: Server, reveal: bool, path: str = "/echo")
     integrations = Integrations(region=REGION, account=ACCOUNT)
     task = register_http(integrations, conns.resolve)
     state = {"Type": "Task", "Resource": "arn:aws:states:::http:invoke", "End": True,
-             "Parameters": {"ApiEndpoint": server.url + path, "Method": "POST", "Authentication": {"ConnectionArn": arn},
+             "Parameters": {"ApiEndpoint": server.url + path, "Method": "POST",
+                            "Authentication": {"ConnectionArn": arn},
                             "Headers": {"definitionHeader": "h1"}, "RequestBody": {"message": "hello"},
                             "QueryParameters": {"queryParam": "q1"}}}
     try:

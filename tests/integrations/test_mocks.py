@@ -93,7 +93,8 @@ def test_a_file_is_read_and_its_name_is_in_errors(tmp_path: pathlib.Path) -> Non
 @pytest.mark.parametrize("value, location, reason", [
     ([], None, "the mock configuration must be a JSON object, not an array"),
     ({"StateMachines": {}}, None, "the field 'MockedResponses' is missing"),
-    ({"StateMachines": {}, "MockedResponse": {}}, None, "unknown field 'MockedResponse' (did you mean 'MockedResponses'?)"),
+    ({"StateMachines": {}, "MockedResponse": {}}, None,
+     "unknown field 'MockedResponse' (did you mean 'MockedResponses'?)"),
     ({"StateMachines": [], "MockedResponses": {}}, "StateMachines", "must be a JSON object, not an array"),
     ({"StateMachines": {"M": {}}, "MockedResponses": {}}, "StateMachines.M", "the field 'TestCases' is missing"),
     ({"StateMachines": {"M": {"TestCases": {}, "Cases": {}}}, "MockedResponses": {}}, "StateMachines.M",

@@ -32,7 +32,8 @@ def sqlite_schema(url: str) -> dict[str, Any]:
             indexes = []
             for _, name, unique, origin, partial in conn.execute(f"PRAGMA index_list({table})"):
                 columns = [row[2] for row in conn.execute(f"PRAGMA index_info({name})")]
-                sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone()
+                sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?",
+                                   (name,)).fetchone()
                 indexes.append((name, unique, origin, partial, columns, _squash(sql[0] if sql else None)))
             schema[table] = {
                 "columns": [row[1:] for row in conn.execute(f"PRAGMA table_info({table})")],
@@ -165,6 +166,6 @@ def test_the_events_stored_before_history_rows_read_as_the_api_writes_them(new_e
     finally:
         store.close()
     assert [e.id for e in found] == [1, 2, 3, 4]
-    for e, (i, prev, ts, kind, details) in zip(found, events):
+    for e, (i, prev, ts, kind, details) in zip(found, events, strict=True):
         expected = event_text(i, prev, ts, kind, None if details is None else details_text(details, Texts()))
         assert json.loads(e.text) == json.loads(expected)

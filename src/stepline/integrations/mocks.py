@@ -91,7 +91,7 @@ class MockedResponse:
     def describe(self) -> str:
         """The invocations it answers, as the file writes them: ``0, 1-2, 3``."""
         parts = []
-        for first, (last, _) in zip(self.firsts, self.spans):
+        for first, (last, _) in zip(self.firsts, self.spans, strict=True):
             parts.append(str(first) if first == last else f"{first}-{last}")
         return ", ".join(parts) or "none"
 
@@ -182,7 +182,8 @@ class Mocks:
 
     # ------------------------------------------------------------------ answering
 
-    def interceptor(self, resource: Any, payload: JSON, *, token: str | None = None, **context: Any) -> tuple[bool, Any]:
+    def interceptor(self, resource: Any, payload: JSON, *, token: str | None = None,
+                    **context: Any) -> tuple[bool, Any]:
         """:attr:`Integrations.interceptor`: ``(True, result)`` for a mocked state, ``(False,
         None)`` for any other; a ``Throw`` raises :class:`TaskFailure`. ``context`` holds
         ``execution_arn``, ``state_machine_name``, ``state_name`` and ``test_case``."""
@@ -336,7 +337,7 @@ class _Validator:
                 raise self.fail(f"the range '{key}' ends before it starts", *where)
             spans.append((first, last, key, self.answer(body, *where, key)))
         spans.sort(key=lambda s: s[0])
-        for (_, last, key, _), (first, _, next_key, _) in zip(spans, spans[1:]):
+        for (_, last, key, _), (first, _, next_key, _) in zip(spans, spans[1:], strict=False):  # each with the next
             if first <= last:
                 raise self.fail(f"the invocations '{key}' and '{next_key}' overlap", *where)
         return MockedResponse(name=name, firsts=tuple(s[0] for s in spans),

@@ -268,7 +268,7 @@ class Store(abc.ABC):
     def next_wake(self, now: float) -> float | None:
         """The earliest ``wake_at`` of an execution no live lease holds (None: nothing)."""
 
-    def notify(self) -> None:
+    def notify(self) -> None:  # noqa: B027 - not abstract: a store without notifications (SQLite) does nothing
         """Tell waiting engines that new work may be due (PostgreSQL: NOTIFY)."""
 
     def wait(self, timeout: float) -> bool:

@@ -437,7 +437,8 @@ _json = st.recursive(
 
 @settings(max_examples=300, deadline=None)
 @given(rule=_json, top_level=st.booleans(), data=_json)
-def test_never_raises_while_compiling_and_only_states_errors_while_running(rule: Any, top_level: bool, data: Any) -> None:
+def test_never_raises_while_compiling_and_only_states_errors_while_running(rule: Any, top_level: bool,
+                                                                           data: Any) -> None:
     diags = Diagnostics()
     predicate = compile_rule(rule, LOCATION, diags, top_level=top_level)
     assert (predicate is None) == bool(diags.errors)
@@ -474,7 +475,7 @@ def _recorded_choices() -> list:
 @pytest.mark.parametrize(("state", "data", "branch"), _recorded_choices())
 def test_recorded_aws_choices(state: dict, data: Any, branch: str) -> None:
     taken = state.get("Default")
-    for i, rule in enumerate(state["Choices"]):
+    for rule in state["Choices"]:
         if compiled(rule, top_level=True)(data, Scope()):
             taken = rule["Next"]
             break

@@ -147,7 +147,8 @@ UNKNOWN_FIELDS = [
     ("in a catcher", catching({"ErrorEquals": ["X"], "Next": "H", "Foo": 1}), "/States/T/Catch[0]", "Foo"),
     ("in ItemProcessor", one(map_state(inner=None) | {"ItemProcessor": {**branch(P=END), "Foo": 1}}),
      "/States/A/ItemProcessor", "Foo"),
-    ("QueryLanguage in ItemProcessor", one(map_state() | {"ItemProcessor": {**branch(P=END), "QueryLanguage": "JSONPath"}}),
+    ("QueryLanguage in ItemProcessor",
+     one(map_state() | {"ItemProcessor": {**branch(P=END), "QueryLanguage": "JSONPath"}}),
      "/States/A/ItemProcessor", "QueryLanguage"),
     ("in Iterator", one({"Type": "Map", "Iterator": {**branch(P=END), "Bar": 2}, "End": True}),
      "/States/A/Iterator", "Bar"),
@@ -179,7 +180,8 @@ REQUIRED_FIELDS = [
     ("ErrorEquals of a retrier", retrying({"MaxAttempts": 1}), "/States/T/Retry[0]", "ErrorEquals"),
     ("ErrorEquals of a catcher", catching({"Next": "H"}), "/States/T/Catch[0]", "ErrorEquals"),
     ("Next of a catcher", catching({"ErrorEquals": ["States.ALL"]}), "/States/T/Catch[0]", "Next"),
-    ("Next of a choice rule", choice({"Variable": "$.x", "IsNull": True}, Default="Yes"), "/States/C/Choices[0]", "Next"),
+    ("Next of a choice rule", choice({"Variable": "$.x", "IsNull": True}, Default="Yes"), "/States/C/Choices[0]",
+     "Next"),
     ("Condition of a JSONata rule", jchoice({"Next": "B"}), "/States/A/Choices[0]", "Condition"),
     ("StartAt of a branch", one(parallel({"States": {"B": END}})), "/States/A/Branches[0]", "StartAt"),
     ("States of an ItemProcessor", one(map_state() | {"ItemProcessor": {"StartAt": "P"}}), "/States/A/ItemProcessor",
@@ -232,7 +234,8 @@ def test_transitions_to_nowhere(definition: dict, location: str, target: str) ->
 UNREACHABLE = [
     ("a state", machine({"A": END, "B": END}), "/States/B", "B"),
     ("a chain", machine({"A": END, "B": {"Type": "Pass", "Next": "C"}, "C": END}), "/States/C", "C"),
-    ("a loop", machine({"A": {"Type": "Succeed"}, "B": {"Type": "Pass", "Next": "C"}, "C": {"Type": "Pass", "Next": "B"}}),
+    ("a loop",
+     machine({"A": {"Type": "Succeed"}, "B": {"Type": "Pass", "Next": "C"}, "C": {"Type": "Pass", "Next": "B"}}),
      "/States/B", "B"),
     ("inside a branch", one(parallel(branch(B=END, C=END))), "/States/A/Branches[0]/States/C", "C"),
     ("inside a Map", one(map_state() | {"ItemProcessor": branch(P=END, Q={"Type": "Fail"})}),
@@ -268,7 +271,8 @@ def test_end_false_with_next_is_still_an_error() -> None:
 
 
 def test_no_terminal_state_has_no_location_and_suppresses_reachability() -> None:
-    loop = {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "Next": "A"}, "Lost": {"Type": "Pass", "Next": "A"}}
+    loop = {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "Next": "A"},
+            "Lost": {"Type": "Pass", "Next": "A"}}
     found = stepline.validate(machine(loop))
     assert describe(found) == [("ERROR", "MISSING_END_STATE", None, "Workflow has no terminal state")]
     check(machine(loop), "MISSING_END_STATE", None, "terminal")
@@ -472,13 +476,15 @@ WRONG_LANGUAGE = [
     ("Condition in a JSONPath rule", choice({"Condition": "{% true %}", "Next": "Yes"}, Default="No"),
      "/States/C/Choices[0]", "JSONPath", "Condition"),
     ("Arguments of a JSONPath ItemReader", one(map_state(DISTRIBUTED, ItemReader={
-        "Resource": "arn:aws:states:::s3:getObject", "Arguments": {}})), "/States/A/ItemReader", "JSONPath", "Arguments"),
+        "Resource": "arn:aws:states:::s3:getObject", "Arguments": {}})),
+     "/States/A/ItemReader", "JSONPath", "Arguments"),
 ]
 
 
 @pytest.mark.parametrize(("definition", "location", "language", "field"), rows(WRONG_LANGUAGE))
 def test_fields_of_the_other_query_language(definition: dict, location: str, language: str, field: str) -> None:
-    check(definition, SCHEMA, location, f"The QueryLanguage is set to '{language}', but field '{field}' is only supported")
+    check(definition, SCHEMA, location,
+          f"The QueryLanguage is set to '{language}', but field '{field}' is only supported")
 
 
 def test_a_jsonpath_state_under_a_jsonata_machine() -> None:
@@ -585,8 +591,8 @@ def test_good_retrier_values() -> None:
 
 
 ERROR_NAMES = [
-    ("States.ALL not alone in a retrier", retrying({"ErrorEquals": ["States.ALL", "X"]}), "/States/T/Retry[0]/ErrorEquals",
-     "alone"),
+    ("States.ALL not alone in a retrier", retrying({"ErrorEquals": ["States.ALL", "X"]}),
+     "/States/T/Retry[0]/ErrorEquals", "alone"),
     ("States.ALL not in the last retrier", retrying({"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["X"]}),
      "/States/T/Retry[0]/ErrorEquals", "last"),
     ("States.ALL not alone in a catcher", catching({"ErrorEquals": ["X", "States.ALL"], "Next": "H"}),

@@ -51,7 +51,8 @@ def test_history_is_getexecutionhistory_shaped(machine) -> None:
     assert [e["id"] for e in out["history"]] == [1, 2, 3, 4]
     assert [e["previousEventId"] for e in out["history"]] == [0, 0, 2, 3]
     assert json.loads(started["executionStartedEventDetails"]["input"]) == {"a": [1, 2]}
-    assert entered["stateEnteredEventDetails"] == {"name": "A", "input": '{"a":[1,2]}', "inputDetails": {"truncated": False}}
+    assert entered["stateEnteredEventDetails"] == {"name": "A", "input": '{"a":[1,2]}',
+                                                   "inputDetails": {"truncated": False}}
     assert exited["stateExitedEventDetails"]["output"] == '{"a":[1,2]}'
     assert done["executionSucceededEventDetails"]["outputDetails"] == {"truncated": False}
     assert all(isinstance(e["timestamp"], float) for e in out["history"])

@@ -197,7 +197,8 @@ def jsonata_choice(choices, **fields):
 
 def test_jsonata_condition_and_rule_output():
     # conformance: test_output_in_choice__CONDITION_TRUE
-    d = jsonata_choice([{"Condition": "{% $states.input.condition %}", "Next": "A", "Output": "Condition Output block"}],
+    d = jsonata_choice([{"Condition": "{% $states.input.condition %}", "Next": "A",
+                         "Output": "Condition Output block"}],
                        Output="Default Output block")
     ex = run(d, {"condition": True})
     assert ex.output == "Condition Output block"

@@ -43,7 +43,8 @@ def test_succeed_ends_the_execution_even_after_other_states():
 
 
 def test_succeed_with_jsonata_output():
-    d = machine({"S": {"Type": "Succeed", "QueryLanguage": "JSONata", "Output": {"doubled": "{% $states.input.n * 2 %}"}}})
+    d = machine({"S": {"Type": "Succeed", "QueryLanguage": "JSONata",
+                       "Output": {"doubled": "{% $states.input.n * 2 %}"}}})
     ex = run(d, {"n": 21})
     assert ex.output == {"doubled": 42}
 

@@ -50,7 +50,8 @@ def test_state_level_query_language_overrides_the_top_level():
 def test_jsonpath_and_jsonata_states_in_one_machine():
     d = machine({
         "Path": {"Type": "Pass", "Parameters": {"v.$": "$.a"}, "Next": "Ata"},
-        "Ata": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": {"w": "{% $states.input.v * 3 %}"}, "Next": "Back"},
+        "Ata": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": {"w": "{% $states.input.v * 3 %}"},
+                "Next": "Back"},
         "Back": {"Type": "Pass", "OutputPath": "$.w", "End": True},
     })
     assert run(d, {"a": 2}).output == 6
@@ -105,17 +106,17 @@ def test_null_is_a_value_undefined_is_an_error():
     missing = run(one(Output={"n": "{% $states.input.missing %}"}), {"present": None})
     assert missing.status == "FAILED"
     assert missing.error == "States.QueryEvaluationError"
-    assert missing.cause == ("An error occurred while executing the state 'S' (entered at the event id #2). The JSONata "
-                             "expression '$states.input.missing' specified for the field 'Output/n' returned nothing "
-                             "(undefined).")
+    assert missing.cause == ("An error occurred while executing the state 'S' (entered at the event id #2). The "
+                             "JSONata expression '$states.input.missing' specified for the field 'Output/n' returned "
+                             "nothing (undefined).")
 
 
 def test_undefined_output_is_an_error():
     # conformance: BASE_UNDEFINED_OUTPUT
     d = jsonata({"State0": {"Type": "Pass", "Output": "{% $doesNotExist %}", "End": True}})
     ex = run(d, {})
-    cause = ("An error occurred while executing the state 'State0' (entered at the event id #2). The JSONata expression "
-             "'$doesNotExist' specified for the field 'Output' returned nothing (undefined).")
+    cause = ("An error occurred while executing the state 'State0' (entered at the event id #2). The JSONata "
+             "expression '$doesNotExist' specified for the field 'Output' returned nothing (undefined).")
     assert (ex.status, ex.error, ex.cause) == ("FAILED", "States.QueryEvaluationError", cause)
     assert types(ex) == ["ExecutionStarted", "PassStateEntered", "EvaluationFailed", "ExecutionFailed"]
     assert [e["previousEventId"] for e in ex.history] == [0, 0, 0, 3]
@@ -143,8 +144,9 @@ def test_error_thrown_during_evaluation():
                              "End": True}})
     ex = run(d, {"x": "fst"})
     assert ex.error == "States.QueryEvaluationError"
-    assert ex.cause == ("An error occurred while executing the state 'State_0' (entered at the event id #2). The JSONata "
-                        "expression '$randomSeeded($states.input.x)' specified for the field 'Output/FunctionResult' "
+    assert ex.cause == ("An error occurred while executing the state 'State_0' (entered at the event id #2). The "
+                        "JSONata expression '$randomSeeded($states.input.x)' specified for the field "
+                        "'Output/FunctionResult' "
                         "threw an error during evaluation. T1006: Attempted to invoke a non-function")
     assert details(event(ex, "EvaluationFailed"))["location"] == "Output/FunctionResult"
 

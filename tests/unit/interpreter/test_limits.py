@@ -118,8 +118,8 @@ def test_task_output_over_the_quota_is_not_catchable():
     ex = run(d, {"in": "b" * 150000}, functions={"half": lambda e, c: "a" * 150000})
     assert ex.status == "FAILED"
     assert ex.error == "States.DataLimitExceeded"
-    assert ex.cause == ("The state/task 'T' returned a result with a size exceeding the maximum number of bytes service "
-                        "limit.")
+    assert ex.cause == ("The state/task 'T' returned a result with a size exceeding the maximum number of bytes "
+                        "service limit.")
     assert types(ex)[-3:] == ["LambdaFunctionStarted", "LambdaFunctionSucceeded", "ExecutionFailed"]
     assert "PassStateEntered" not in types(ex)
 

@@ -57,7 +57,8 @@ def test_jsonata_batcher() -> None:
     ex = stepline.run(batching_map({"MaxItemsPerBatch": "{% $states.input.n %}",
                                     "BatchInput": {"tag": "{% $states.input.tag %}"}}, jsonata=True),
                       {"items": ["x", "y", "z"], "n": 2, "tag": "t"})
-    assert ex.output == [{"BatchInput": {"tag": "t"}, "Items": ["x", "y"]}, {"BatchInput": {"tag": "t"}, "Items": ["z"]}]
+    assert ex.output == [{"BatchInput": {"tag": "t"}, "Items": ["x", "y"]},
+                         {"BatchInput": {"tag": "t"}, "Items": ["z"]}]
 
 
 def test_an_item_larger_than_the_byte_limit_fails() -> None:

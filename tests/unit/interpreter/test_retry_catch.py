@@ -60,7 +60,7 @@ def backoffs(ex) -> list[float]:
 
 
 def close(actual, expected, tol=0.5):
-    return len(actual) == len(expected) and all(abs(a - b) < tol for a, b in zip(actual, expected))
+    return len(actual) == len(expected) and all(abs(a - b) < tol for a, b in zip(actual, expected, strict=True))
 
 
 # ---------------------------------------------------------------------------- Retry
@@ -112,10 +112,10 @@ def test_full_jitter_stays_within_zero_and_the_capped_backoff():
     gaps = backoffs(ex)
     assert len(gaps) == 6
     caps = [10, 20, 40, 50, 50, 50]
-    for gap, cap in zip(gaps, caps):
+    for gap, cap in zip(gaps, caps, strict=True):
         assert -0.01 <= gap <= cap + 0.5, (gaps, caps)
     # six draws that all land on the full delay would mean no jitter at all
-    assert any(gap < cap - 0.5 for gap, cap in zip(gaps, caps)), gaps
+    assert any(gap < cap - 0.5 for gap, cap in zip(gaps, caps, strict=True)), gaps
 
 
 def test_retry_history_reschedules_without_re_entering_the_state():

@@ -59,7 +59,8 @@ def mutate(data: st.DataObject, definition: Any) -> Any:
     return definition
 
 
-@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "300")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(st.data())
 def test_mutated_definitions_that_parse_run_to_a_final_status(data: st.DataObject) -> None:
     case = data.draw(st.sampled_from(RUNNABLE))

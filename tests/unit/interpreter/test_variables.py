@@ -162,8 +162,8 @@ def test_jsonata_assign_undefined_is_a_query_evaluation_error():
     d = machine({"State0": {"Type": "Pass", "Assign": {"result": "{% $doesNotExist %}"}, "End": True}},
                 QueryLanguage="JSONata")
     ex = run(d, {})
-    cause = ("An error occurred while executing the state 'State0' (entered at the event id #2). The JSONata expression "
-             "'$doesNotExist' specified for the field 'Assign/result' returned nothing (undefined).")
+    cause = ("An error occurred while executing the state 'State0' (entered at the event id #2). The JSONata "
+             "expression '$doesNotExist' specified for the field 'Assign/result' returned nothing (undefined).")
     assert (ex.error, ex.cause) == ("States.QueryEvaluationError", cause)
     assert types(ex) == ["ExecutionStarted", "PassStateEntered", "EvaluationFailed", "ExecutionFailed"]
     assert [e["previousEventId"] for e in ex.history] == [0, 0, 0, 3]
