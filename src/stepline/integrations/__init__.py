@@ -8,7 +8,7 @@ nothing of executions or history; the engine calls it and reports back to the in
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from .. import config
 from ..asl.model import Resource
@@ -34,6 +34,12 @@ class Service(Protocol):
 
     def __call__(self, resource: Resource, payload: JSON, *, timeout: float | None, token: str | None,
                  **context: Any) -> JSON: ...
+
+
+class RemoteLambda(Service, Protocol):
+    """The ``lambda`` integration, when registered (AWS Lambda): it also invokes a function by ARN."""
+
+    def invoke_function(self, arn: str, payload: JSON) -> JSON: ...
 
 
 _CONTEXT_KEYS = ("execution_arn", "state_machine_name", "state_name", "attempt", "test_case")
@@ -103,7 +109,8 @@ class Integrations:
             mocked, result = self.interceptor(resource, payload, token=token, **context)
             if mocked:
                 return result, None
-        remote = self.services.get("lambda")  # real AWS Lambda, when configured: for names not served here
+        # real AWS Lambda, when configured: for names not served here
+        remote = cast("RemoteLambda | None", self.services.get("lambda"))
         if resource.kind == "lambda":
             if remote is not None and (resource.name or "") not in self.functions:
                 return remote.invoke_function(resource.arn, payload), None

@@ -83,7 +83,9 @@ class Observer:
 
 class Interpreter:
     """Evaluates states. One instance serves any number of executions. ``new_token`` and ``rng``
-    make its task tokens and jitter (its only randomness); an execution brings its own ids."""
+    make its task tokens and retry jitter; an execution brings its own ids. What a definition
+    asks for itself (``States.UUID``, JSONata's ``$uuid()`` and ``$random()``, an unseeded
+    ``States.MathRandom``) is random as on AWS, not injected."""
 
     def __init__(self, *, payload_limit: int = PAYLOAD_LIMIT,
                  new_token: Callable[[str], str] | None = None,

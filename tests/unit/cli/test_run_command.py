@@ -96,6 +96,7 @@ def test_virtual_time_makes_an_hour_wait_instant(machine) -> None:
 @pytest.mark.parametrize("args, message", [
     (["run", "/no/such/file.json"], "cannot read definition"),
     (["run", "{definition}", "--input", "{not json"], "not valid JSON"),
+    (["run", "{definition}", "--input", '{"a": NaN, "b": 1e400}'], "not valid JSON"),
     (["run", "{definition}", "--input", "@/no/such/input.json"], "cannot read input"),
     (["run", "{definition}", "--functions", "/no/such/fns.py"], "cannot load functions"),
     (["run", "{broken}"], "MISSING_TRANSITION_TARGET"),
