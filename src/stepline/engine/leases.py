@@ -81,7 +81,7 @@ class Leases:
             return
         try:
             workers = self.engine.workers
-            workers.seen(self.store.beat(self.engine.owner, now, now - 3 * BEAT_S, workers.busy))
+            workers.seen(self.store.beat(self.engine.owner, now, now - 3 * BEAT_S, workers.work_ms))
         except Exception as e:  # noqa: BLE001 - counted as alone until the database answers again
             logger.warning("saying this engine is alive failed: %s", e)
 

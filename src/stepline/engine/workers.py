@@ -2,10 +2,13 @@
 an engine of a fleet should take.
 
 Tasks run on a thread pool; each completion is queued for the engine's loop, which alone
-applies it. The same counts decide an engine's share of a fleet's work: alone, it takes all it
-may hold; one of several takes a new start or claim only while it is not behind (its tasks
-waiting for a worker would start within BEHIND_S, by what tasks have taken lately) and has at
-most SHARE_SLACK more tasks in flight than the least loaded other engine, as that one last said.
+applies it. The same counts decide an engine's share of a fleet's work, measured in time: its
+work in flight is its tasks in flight times what a task has taken lately. Alone, an engine
+takes all it may hold. One of several takes a new start or claim only while it is not behind
+(its tasks waiting for a worker would start within BEHIND_S) and its work in flight is at most
+SHARE_SLACK_S more than the least loaded other engine's, as that one last said; it claims no
+more than it could start within BEHIND_S. Tasks that take no time (a function that answers at
+once) never hold an engine back; slow ones spread over the fleet.
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ from .tasks import Completion, call_task
 #: long to start (by what its tasks have taken lately); it then takes no more, and lets go of more
 BEHIND_S = 0.1
 UNKNOWN_TASK_S = 1.0  # what a task is taken to last before one has been timed
-#: one of several engines takes new work (a start, a claim) only while its tasks in flight are at
-#: most this many more than those of the least loaded other engine (as it last said): work goes
+#: one of several engines takes new work (a start, a claim) only while its work in flight is at
+#: most this many seconds more than the least loaded other engine's (as it last said): work goes
 #: to the idle engines of a fleet rather than queue behind the one that received it
-SHARE_SLACK = 1
+SHARE_SLACK_S = 0.1
 
 
 class TaskWorkers:
@@ -38,7 +41,7 @@ class TaskWorkers:
         self.busy = 0                           # tasks given to the pool and not answered yet
         self.task_seconds: float | None = None  # how long tasks have taken lately (a moving average)
         self.others = 0                         # the other engines alive, as last seen
-        self.least_loaded = 0                   # the fewest tasks in flight of any of them
+        self.least_loaded = 0.0                 # the least work in flight of any of them (seconds)
         self._wakeup = wakeup
         self._completions: queue.SimpleQueue = queue.SimpleQueue()
         self._pool = concurrent.futures.ThreadPoolExecutor(size, thread_name_prefix="stepline-task")
@@ -66,9 +69,14 @@ class TaskWorkers:
             self.task_seconds = seconds if known is None else 0.9 * known + 0.1 * seconds
             yield owner, call, completion
 
-    def seen(self, loads: list[int]) -> None:
+    @property
+    def work_ms(self) -> int:
+        """Its work in flight, as it tells the other engines: milliseconds of tasks."""
+        return round(self.busy * (self.task_seconds or 0.0) * 1000)
+
+    def seen(self, loads_ms: list[int]) -> None:
         """What the other engines alive have in hand, as their last beats said."""
-        self.others, self.least_loaded = len(loads), min(loads, default=0)
+        self.others, self.least_loaded = len(loads_ms), min(loads_ms, default=0) / 1000
 
     @property
     def pending(self) -> bool:
@@ -88,13 +96,17 @@ class TaskWorkers:
         waiting = self.busy + more - self.size
         if waiting <= 0:
             return False
-        seconds = self.task_seconds if self.task_seconds is not None else UNKNOWN_TASK_S
-        return waiting * seconds / self.size > BEHIND_S
+        return waiting * self._task_s / self.size > BEHIND_S
+
+    @property
+    def _task_s(self) -> float:
+        return self.task_seconds if self.task_seconds is not None else UNKNOWN_TASK_S
 
     def over_share(self, more: int = 0) -> bool:
-        """Whether, one of several engines, it has (with ``more``) over SHARE_SLACK more tasks in
-        flight than the least loaded other engine."""
-        return bool(self.others) and self.busy + more > self.least_loaded + SHARE_SLACK
+        """Whether, one of several engines, its work in flight (with ``more`` tasks) would be over
+        SHARE_SLACK_S more than the least loaded other engine's. One task it may always have."""
+        n = self.busy + more
+        return bool(self.others) and n > 1 and n * self._task_s > self.least_loaded + SHARE_SLACK_S
 
     def may_take(self, more: int = 0) -> bool:
         """Whether it should take ``more`` new work now (not behind, not over its share)."""
@@ -102,7 +114,9 @@ class TaskWorkers:
 
     def claim_limit(self, room: int) -> int:
         """How many due executions to claim, given ``room`` for more held: one of several takes
-        no more than its free task workers can start (the others take the rest)."""
+        no more than it could start within BEHIND_S, were each to call a task (the others take
+        the rest)."""
         if self.others:
-            return min(room, max(1, self.size - self.busy))
+            startable = self.size - self.busy + int(BEHIND_S * self.size / self._task_s)
+            return min(room, max(1, startable))
         return room

@@ -256,8 +256,9 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def beat(self, owner: str, now: float, alive_since: float, load: int = 0) -> list[int]:
-        """Say that the engine ``owner`` is alive at ``now`` with ``load`` in hand; returns the
-        loads of the other engines alive (seen since ``alive_since``). Engines that have not been
+        """Say that the engine ``owner`` is alive at ``now`` with ``load`` in hand (a number the
+        engines agree on: milliseconds of work in flight); returns the loads of the other engines
+        alive (seen since ``alive_since``). Engines that have not been
         seen for long are forgotten."""
 
     @abc.abstractmethod

@@ -127,8 +127,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         FROM events""",
         "DROP TABLE events",
     ]),
-    (6, "what each engine alive has in hand (its tasks in flight), so the least loaded takes new work", [
-        "ALTER TABLE engines ADD COLUMN busy INTEGER NOT NULL DEFAULT 0",
+    (6, "what each engine alive has in hand (milliseconds of tasks in flight): the least loaded takes new work", [
+        "ALTER TABLE engines ADD COLUMN work_ms INTEGER NOT NULL DEFAULT 0",
     ]),
 ]
 

@@ -323,10 +323,10 @@ class SqlStore(Store):
 
     def beat(self, owner: str, now: float, alive_since: float, load: int = 0) -> list[int]:
         with self._writing() as cur:
-            cur.execute(self._sql("INSERT INTO engines (owner, seen, busy) VALUES (?, ?, ?) ON CONFLICT (owner) "
-                                  "DO UPDATE SET seen = excluded.seen, busy = excluded.busy"), (owner, now, load))
+            cur.execute(self._sql("INSERT INTO engines (owner, seen, work_ms) VALUES (?, ?, ?) ON CONFLICT (owner) "
+                                  "DO UPDATE SET seen = excluded.seen, work_ms = excluded.work_ms"), (owner, now, load))
             cur.execute(self._sql("DELETE FROM engines WHERE seen < ?"), (now - 100 * (now - alive_since),))
-            cur.execute(self._sql("SELECT busy FROM engines WHERE owner <> ? AND seen >= ?"), (owner, alive_since))
+            cur.execute(self._sql("SELECT work_ms FROM engines WHERE owner <> ? AND seen >= ?"), (owner, alive_since))
             rows = cur.fetchall()
         return [int(row[0]) for row in rows]
 
