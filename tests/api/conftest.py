@@ -24,6 +24,7 @@ from stepline.engine.durable import Engine
 from stepline.integrations import Integrations
 from stepline.integrations.functions import Functions
 from stepline.service import Service
+from stepline.service.pending import Pending
 from stepline.store import open_store
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
@@ -56,10 +57,13 @@ class Running:
         events = self.service.connections.handlers()
         if record is not None:
             def recording(service: str, operation: str, handler: Any) -> Any:
-                def call(params: dict) -> Any:
-                    response = handler(params)
+                def keep(response: Any) -> Any:
                     record.append((service, operation, json.loads(response) if isinstance(response, str) else response))
                     return response
+
+                def call(params: dict) -> Any:
+                    response = handler(params)
+                    return response.then(keep) if isinstance(response, Pending) else keep(response)
                 return call
             for op, handler in list(self.service.operations.items()):
                 self.service.operations[op] = recording("stepfunctions", op, handler)

@@ -28,7 +28,8 @@ from starlette.routing import Route
 
 from .. import ids
 from ..asl.values import JsonText, NotJson, parse_json
-from ..service import Service, ServiceError
+from ..service import INLINE, Service, ServiceError
+from ..service.pending import Pending
 from . import shapes
 from .errors import ApiError
 
@@ -120,8 +121,12 @@ def create_app(service: Service, *, handlers: dict[str, dict[str, Callable[[dict
             params = shapes.validate_input(name, operation, params)
             if operation == "GetActivityTask" and name == "stepfunctions":
                 result = await _long_poll(service, params, limiter, request)
+            elif operation in INLINE and name == "stepfunctions":  # (no thread: handing one over costs more)
+                result = handler(params)
             else:
                 result = await anyio.to_thread.run_sync(handler, params, limiter=limiter)
+            if isinstance(result, Pending):  # the engine answers once it has committed
+                result = await result.answer()
             return _Response(result, 200, content_type, request_id)
         except (ApiError, ServiceError) as e:
             return error_response(e, content_type, request_id)

@@ -28,6 +28,7 @@ from .errors import ServiceError
 from .executions import Executions
 from .machines import Registry
 from .nested import register_nested
+from .pending import Pending
 from .tags import Tags
 from .tasks import Tasks
 from .teststate import test_state
@@ -47,6 +48,16 @@ OPERATIONS = (
     "StartExecution", "StartSyncExecution", "StopExecution", "TagResource", "TestState", "UntagResource",
     "UpdateMapRun", "UpdateStateMachine", "UpdateStateMachineAlias", "ValidateStateMachineDefinition",
 )
+
+#: operations quick enough to serve on the API server's event loop, holding no thread: they only
+#: read the store, or (StartExecution) hand a start to the engine and answer once it commits (a
+#: :class:`~.pending.Pending` the server awaits)
+INLINE = frozenset({
+    "DescribeActivity", "DescribeExecution", "DescribeMapRun", "DescribeStateMachine", "DescribeStateMachineAlias",
+    "DescribeStateMachineForExecution", "GetExecutionHistory", "ListActivities", "ListExecutions", "ListMapRuns",
+    "ListStateMachineAliases", "ListStateMachineVersions", "ListStateMachines", "ListTagsForResource",
+    "StartExecution",
+})
 
 
 def _guarded(method: Callable[[dict], Any]) -> Callable[[dict], Any]:
@@ -108,6 +119,8 @@ class Service:
         if handler is None:
             raise ServiceError("UnknownOperationException", f"Unknown operation: {operation}")
         response = handler(params)
+        if isinstance(response, Pending):
+            response = response.wait()
         return loads(response) if isinstance(response, JsonText) else response
 
     def close(self) -> None:

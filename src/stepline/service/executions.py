@@ -25,25 +25,22 @@ from ..asl.values import JSON, JsonText, NotJson, dumps, parse_json
 from ..engine.durable import Engine
 from ..engine.local import LocalRunner
 from ..engine.records import (
-    ExecutionAlreadyExists,
-    ExecutionDoesNotExist,
-    ExecutionNotRedrivable,
     described_failure,
     redrive_status,
 )
 from ..integrations import Integrations
 from ..interpreter import Execution, history
 from ..interpreter.start import Start
-from ..store import ExecutionRecord, Signal, SignalKind, Store, StoreError
+from ..store import ExecutionRecord, Signal, SignalKind, Store
 from . import pages
 from .arns import Arns, check_name
 from .errors import ServiceError, validation
 from .machines import Registry, variable_references
+from .pending import ANSWER_TIMEOUT_S, Pending
 
 logger = logging.getLogger("stepline.express")
 
 EXPRESS_LIMIT_S = 300.0
-ANSWER_TIMEOUT_S = 30.0        # how long a caller waits for the engine's commit before an error
 MAP_RUN = "map-run"
 
 
@@ -98,35 +95,28 @@ class Executions:
             raise ServiceError("ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'")
         return found
 
+    def _pending(self, future: concurrent.futures.Future, finish: Callable[[Any], Any] = lambda r: r) -> Pending:
+        return Pending(future, finish, lambda: self.engine.alive)
+
     def _answer(self, future: concurrent.futures.Future) -> Any:
-        if not self.engine.alive and not future.done():  # no engine to answer: say so now, not in 30 s
-            raise ServiceError("ServiceUnavailable", "The engine of this server is not running; try again later.",
-                               503)
-        try:
-            return future.result(ANSWER_TIMEOUT_S)
-        except concurrent.futures.TimeoutError:
-            raise ServiceError("ServiceUnavailable", "The engine did not answer in time; try again.", 503) from None
-        except ExecutionAlreadyExists as e:
-            raise ServiceError("ExecutionAlreadyExists", str(e)) from None
-        except ExecutionDoesNotExist as e:
-            raise ServiceError("ExecutionDoesNotExist", str(e)) from None
-        except ExecutionNotRedrivable as e:
-            raise ServiceError("ExecutionNotRedrivable", str(e)) from None
-        except (ServiceError, StoreError):
-            raise
-        except Exception as e:  # noqa: BLE001 - the engine failed the request (its log says why)
-            raise ServiceError("InternalFailure", f"The engine could not do it: {type(e).__name__}", 500) from None
+        return self._pending(future).wait()
 
     # ------------------------------------------------------------------ starting
 
-    def start_execution(self, p: dict) -> dict:
-        return self.start_child(p)
+    def start_execution(self, p: dict) -> dict | Pending:
+        """StartExecution: answered once the engine has committed the start (a :class:`Pending`;
+        an Express execution's at once). The state machine ARN may end with ``#TestCase``: the
+        execution's tasks answer from that mock test case (as Step Functions Local does)."""
+        return self._start_execution(p)
 
     def start_child(self, p: dict, *, parent_arn: str | None = None, parent_token: str | None = None,
                     parent_wait: str | None = None) -> dict:
-        """StartExecution, also of a child by a parent's task (``parent_*``). The state machine
-        ARN may end with ``#TestCase``: the execution's tasks answer from that mock test case
-        (as Step Functions Local does)."""
+        """StartExecution of a child by a parent's task (``parent_*``), waiting for the answer."""
+        answer = self._start_execution(p, parent_arn=parent_arn, parent_token=parent_token, parent_wait=parent_wait)
+        return answer.wait() if isinstance(answer, Pending) else answer
+
+    def _start_execution(self, p: dict, *, parent_arn: str | None = None, parent_token: str | None = None,
+                         parent_wait: str | None = None) -> dict | Pending:
         target, start = self._start(p, parent_arn=parent_arn, parent_token=parent_token, parent_wait=parent_wait)
         if target["type"] == "EXPRESS":
             if parent_wait is not None:
@@ -135,8 +125,8 @@ class Executions:
             runner = self._express(target, start)
             self._express_pool.submit(self._run_express, runner, target["machine"]["loggingConfiguration"]["level"])
             return {"executionArn": runner.execution.arn, "startDate": runner.execution.start_time}
-        record = self._answer(self.engine.start_execution(start))
-        return {"executionArn": record.arn, "startDate": record.start_time}
+        return self._pending(self.engine.start_execution(start),
+                             lambda record: {"executionArn": record.arn, "startDate": record.start_time})
 
     def _start(self, p: dict, *, parent_arn: str | None = None, parent_token: str | None = None,
                parent_wait: str | None = None) -> tuple[dict, Start]:
