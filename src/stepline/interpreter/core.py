@@ -112,14 +112,13 @@ class Interpreter:
 
     def start(self, execution: Execution, now: float) -> Frame:
         """Record ``ExecutionStarted`` and make the root frame (advance it next)."""
-        details = {"input": history.RawJson(execution.input_text) if execution.input_text is not None
-                   else execution.input, "roleArn": execution.role_arn}
+        start = execution.start
+        text, value, size = start.input_text, start.input, start.input_size
+        details = {"input": history.RawJson(text) if text is not None else value, "roleArn": start.role_arn}
         execution.events.append((history.EXECUTION_STARTED, 0, now, details))  # (the first: it follows none)
-        text, size = execution.input_text, execution.input_size
         if size is None:
-            size = (len(text) if text.isascii() else len(text.encode())) if text is not None \
-                else size_in_bytes(execution.input)
-        root = Frame(execution, execution.machine.program, execution.input, size=size)
+            size = (len(text) if text.isascii() else len(text.encode())) if text is not None else size_in_bytes(value)
+        root = Frame(execution, execution.machine.program, value, size=size)
         execution.root = root
         return root
 
