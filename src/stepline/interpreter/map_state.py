@@ -6,6 +6,7 @@ or :class:`JsonataMap`, chosen by the state's language, set when the definition 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import arns
@@ -335,29 +336,28 @@ def _java_value(value: JSON) -> str:
 
 
 def _path_int(st: MapState, getter: Any, data: JSON, frame: Frame, field: str) -> int:
-    value = _path(getter, data, frame, field)
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            pass
-    elif isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
-        return int(value)
-    raise StatesError(errors.RUNTIME, f"The {field} field refers to value \"{_java_value(value)}\" which is not a "
-                                      f"valid integer: {st.path_texts.get(field, '')}")
+    return int(_path_number(st, getter, data, frame, field, integer=True))
 
 
 def _path_float(st: MapState, getter: Any, data: JSON, frame: Frame, field: str) -> float:
+    return _path_number(st, getter, data, frame, field, integer=False)
+
+
+def _path_number(st: MapState, getter: Any, data: JSON, frame: Frame, field: str, *, integer: bool) -> int | float:
+    """The number a ``...Path`` field selects: a JSON number (whole, for an ``integer``) or a
+    string holding one; else States.Runtime in AWS's words."""
     value = _path(getter, data, frame, field)
+    read: Callable[[str], int | float] = int if integer else float
     if isinstance(value, str):
         try:
-            return float(value.strip())
+            return read(value.strip())
         except ValueError:
             pass
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and (not integer or float(value).is_integer()):
+        return int(value) if integer else float(value)
+    kind = "integer" if integer else "float"
     raise StatesError(errors.RUNTIME, f"The {field} field refers to value \"{_java_value(value)}\" which is not a "
-                                      f"valid float: {st.path_texts.get(field, '')}")
+                                      f"valid {kind}: {st.path_texts.get(field, '')}")
 
 
 def _path(getter: Any, data: JSON, frame: Frame, field: str) -> JSON:
