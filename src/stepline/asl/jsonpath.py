@@ -133,6 +133,8 @@ def parse_segments(text: str, pos: int) -> tuple[list[Segment], bool]:
             segments.append(("scan", seg))
         elif c == ".":
             pos += 1
+            if pos < n and text[pos] == "[":  # Jayway reads "$.[0]", "$.a.['b']" as "$[0]", "$.a['b']"
+                continue
             if pos < n and text[pos] == "*":
                 segments.append(("wild",))
                 pos += 1

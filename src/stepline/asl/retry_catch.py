@@ -4,8 +4,9 @@ Part of the parser's class (:class:`stepline.asl.parser._Parser`), reporting thr
 ``self.diags`` like the rest of it. A retrier or a catcher that is not an object is left
 out after its diagnostic; any other mistake is reported and the rest of it still checked.
 ``ErrorEquals`` must be a non-empty array of error names; ``States.ALL`` must stand alone
-in it and only in the last retrier (or catcher); a name starting with ``States.`` is
-reserved: it must be a predefined error (``States.Http.StatusCode.<code>`` included).
+in it and only in the last retrier (or catcher). A name starting with ``States.`` need not be
+a predefined error: AWS deploys definitions that catch their own (``States.QuorumMet``), as it
+lets a Fail state raise them.
 """
 
 from __future__ import annotations
@@ -115,8 +116,4 @@ class RetryCatch(SharedFields):
                                                          f"{', '.join(n for n in names if n != errors.ALL)}")
             if not last:
                 self.diags.error(at(loc, "ErrorEquals"), f"A {what} with {errors.ALL} must be the last {what}")
-        for n in names:
-            if n.startswith("States.") and n not in errors.PREDEFINED and not n.startswith("States.Http.StatusCode."):
-                self.diags.error(at(loc, "ErrorEquals"), f"'{n}' is not a predefined error: error names starting with "
-                                                         "'States.' are reserved")
         return tuple(names)

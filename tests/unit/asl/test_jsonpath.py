@@ -73,6 +73,10 @@ def not_an_object(prop: str, path: str, found: str) -> str:
     ("$.ünï", {"ünï": "code"}, "code"),
     ("$.a-b", {"a-b": 1}, 1),
     ("$.$ref", {"$ref": 1}, 1),
+    # a dot before brackets is read as the brackets alone, as Jayway reads it (AWS deploys these)
+    ("$.[0]", [7, 8], 7),
+    ("$.Snapshots.[0].State", {"Snapshots": [{"State": "completed"}]}, "completed"),
+    ("$.['a b']", {"a b": 1}, 1),
 ])
 def test_definite_path_selects_one_value(path, data, expected):
     compiled = compile_path(path)
@@ -161,6 +165,8 @@ def test_messages_name_the_root_they_start_from(text, root, message):
     ("$..nope", STORE, []),
     ("$..a", 5, []),
     ("$.store..price", STORE, [8.95, 12.99, 8.99, 19.95]),
+    ("$.[*].['bucket', 'key']", [{"bucket": "b", "key": "k", "size": 1}], [{"bucket": "b", "key": "k"}]),
+    ("$.[?(@.OU > 0)]", [{"OU": 2}, {"OU": 0}, {"OU": 1}], [{"OU": 2}, {"OU": 1}]),
 ])
 def test_indefinite_path_selects_a_list(path, data, expected):
     compiled = compile_path(path)

@@ -455,3 +455,15 @@ def test_task_failed_retrier_does_not_retry_a_timeout():
              {}, functions={"slow": slow}, virtual_time=True)
     assert ex.error == "States.Timeout"
     assert len(events_of(ex, "LambdaFunctionScheduled")) == 1
+
+
+def test_a_parallel_catches_an_error_of_its_own_named_with_states():
+    # a branch fails with a custom States.-prefixed error; the catcher names it (AWS deploys this)
+    definition = {"StartAt": "P", "States": {
+        "P": {"Type": "Parallel", "Branches": [{"StartAt": "F", "States": {
+            "F": {"Type": "Fail", "Error": "States.QuorumMet", "Cause": "enough answers"}}}],
+              "Catch": [{"ErrorEquals": ["States.QuorumMet"], "Next": "Done"}], "End": True},
+        "Done": {"Type": "Succeed"}}}
+    ex = run(definition, {})
+    assert ex.status == "SUCCEEDED"
+    assert ex.output == {"Error": "States.QuorumMet", "Cause": "enough answers"}
