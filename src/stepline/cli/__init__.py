@@ -14,12 +14,15 @@ and exits 0 or 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .. import __version__
 from ..asl import parser
 from ..asl.errors import DefinitionError
 from ..asl.values import parse_json
@@ -48,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _arguments() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="stepline", description="AWS Step Functions that you run yourself.")
+    ap.add_argument("--version", action="version", version=f"stepline {__version__}")
     sub = ap.add_subparsers(required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run one execution in this process and print its outcome as JSON")
@@ -79,7 +83,7 @@ def _arguments() -> argparse.ArgumentParser:
 
     server = sub.add_parser("server", help="serve the Step Functions API (and run an engine)")
     server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    server.add_argument("--port", type=int, default=8083, help="port to listen on (default 8083)")
+    server.add_argument("--port", type=_port, default=8083, help="port to listen on (default 8083)")
     server.add_argument("--db", default="stepline.db",
                         help="postgresql://... or a SQLite file (default stepline.db in the working directory)")
     server.add_argument("--max-connections", type=int, default=1000, metavar="N",
@@ -113,6 +117,36 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
                         "past it, executions that only wait are kept in the database until they are due")
     p.add_argument("--retention-days", type=float, default=90.0,
                    help="delete closed executions after this many days (default 90, as AWS; 0: keep them)")
+
+
+def _port(text: str) -> int:
+    """A TCP port: 0 to 65535 (0: any free port)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {value} (a port is 0 to 65535)")
+    return value
+
+
+def _listening(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` and listening, or a UsageError saying why not (a busy
+    port, an address not of this machine)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as e:
+        raise UsageError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as e:
+        sock.close()
+        raise UsageError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    return sock
 
 
 def _bytes(text: str) -> int:
@@ -159,9 +193,10 @@ def _run(args: argparse.Namespace) -> int:
     input_text = "{}" if args.input is None else (_read(args.input[1:], "input") if args.input.startswith("@")
                                                   else args.input)
     mocks = _mocks(args.mock_config, args.test_case)
-    out = run_once(machine, input_text, functions=args.functions, history=args.history,
-                   virtual_time=args.virtual_time, name=args.name, mocks=mocks, test_case=args.test_case,
-                   state_machine_name=args.state_machine_name, history_limit=args.history_limit or None)
+    with contextlib.redirect_stdout(sys.stderr):  # what the functions print: stdout holds the result alone
+        out = run_once(machine, input_text, functions=args.functions, history=args.history,
+                       virtual_time=args.virtual_time, name=args.name, mocks=mocks, test_case=args.test_case,
+                       state_machine_name=args.state_machine_name, history_limit=args.history_limit or None)
     sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
     sys.stdout.flush()
     return EXIT_OK if out["status"] == "SUCCEEDED" else EXIT_NOT_SUCCEEDED
@@ -283,20 +318,27 @@ def _server(args: argparse.Namespace) -> int:
     elif not _loopback(args.host, ipaddress):
         raise UsageError(f"refusing to listen on {args.host} without authentication: set STEPLINE_CREDENTIALS="
                          f"\"AKID:SECRET\" (or listen on 127.0.0.1)")
-    store, engine, service = _engine_and_service(args)
-    if args.mock_config:
-        _serve_mocks(service, service.integrations, args.mock_config)
-    app = create_app(service, verifier=verifier)
-    engine.run_in_thread()
-    runs = "no executions: its workers run them" if args.no_engine else "running executions"
-    print(f"stepline server on http://{args.host}:{args.port} (database {args.db}, {runs})", file=sys.stderr,
-          flush=True)
+    sock = _listening(args.host, args.port)  # first: a busy port is said before anything starts
     try:
-        server(app, args.host, args.port, limits=Limits(max_connections=args.max_connections)).run()
+        store, engine, service = _engine_and_service(args)
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        if args.mock_config:
+            _serve_mocks(service, service.integrations, args.mock_config)
+        app = create_app(service, verifier=verifier)
+        engine.run_in_thread()
+        port = sock.getsockname()[1]
+        runs = "no executions: its workers run them" if args.no_engine else "running executions"
+        print(f"stepline server on http://{args.host}:{port} (database {args.db}, {runs})", file=sys.stderr,
+              flush=True)
+        server(app, args.host, port, limits=Limits(max_connections=args.max_connections)).run(sockets=[sock])
     finally:
         engine.shutdown()
         service.close()
         store.close()
+        sock.close()
     return EXIT_OK
 
 

@@ -7,6 +7,7 @@ nothing of executions or history; the engine calls it and reports back to the in
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, Protocol, cast
 
@@ -16,6 +17,8 @@ from ..asl.values import JSON, NotJson, checked_copy, parse_json
 from .functions import FunctionError, FunctionNotFound, Functions, function, lambda_invoke_result
 
 __all__ = ["Integrations", "TaskFailure", "Functions", "function", "task_context"]
+
+logger = logging.getLogger("stepline.integrations")
 
 
 class TaskFailure(Exception):
@@ -139,7 +142,9 @@ class Integrations:
     def _function(self, name: str | None, payload: JSON, timeout: float | None, arn: str | None = None) -> Any:
         try:
             return self.functions.invoke(name or "", payload, timeout, self.region, self.account)
-        except FunctionNotFound:
+        except FunctionNotFound:  # (AWS's error in the history; what is served, in the log)
+            served = ", ".join(sorted(self.functions.names())) or "none: give --functions MODULE_OR_PATH"
+            logger.warning("no Python function is named %r; the functions served are %s", name, served)
             arn = arn or f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
             raise TaskFailure("Lambda.ResourceNotFoundException",
                               f"Function not found: {arn}:$LATEST (Service: AWSLambda; Status Code: 404; Error Code: "

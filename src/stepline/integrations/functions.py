@@ -124,16 +124,15 @@ class Functions:
         self._functions[name] = fn
 
     def add_module(self, module: ModuleType) -> None:
+        """Every public function the module has, its own and those it imports (``from handlers
+        import *``), by name; those registered with :func:`function` win."""
         for name, value in vars(module).items():
-            if name.startswith("_") or not inspect.isfunction(value):
-                continue
-            if getattr(value, "__module__", None) != module.__name__:
-                continue
-            self._functions[name] = value
+            if not name.startswith("_") and inspect.isfunction(value):
+                self._functions[name] = value
         self._functions.update(_registered)
 
     def load(self, spec: str) -> None:
-        """Load a module name or a ``.py`` file and add its top-level functions."""
+        """Load a module name or a ``.py`` file and add its public functions."""
         self.add_module(load_module(spec))
 
     def names(self) -> Iterable[str]:
