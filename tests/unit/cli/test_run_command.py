@@ -132,6 +132,18 @@ def test_the_readme_example_runs(tmp_path: pathlib.Path) -> None:
                                                  "message": "Order for ada@example.com shipped"}
 
 
+@pytest.mark.parametrize("lines, total", [
+    ([{"sku": "book", "quantity": 1}], 30),
+    ([{"sku": "book", "quantity": 1}, {"sku": "lamp", "quantity": 1}, {"sku": "book", "quantity": 3}], 165),
+])
+def test_the_readme_example_totals_any_number_of_lines(lines: list, total: int) -> None:
+    order = json.dumps({"customer": "ada@example.com", "lines": lines})
+    proc = stepline("run", "examples/order.asl.json", "--input", order, "--functions", "examples/order_functions.py",
+                    "--virtual-time")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["output"]["total"] == total
+
+
 def test_the_readme_mock_examples_run() -> None:
     common = ("run", "examples/order.asl.json", "--input", "@examples/order-input.json", "--functions",
               "examples/order_functions.py", "--virtual-time", "--mock-config", "examples/order-mocks.json")
