@@ -98,7 +98,9 @@ class Leases:
                 self.give_back(records)
                 return
             engine.claimed(records)
-        if len(self.holding.live) + len(records) < engine.max_held:  # room: claim again once any is due
+        if len(records) >= limit:  # a full batch: there is likely more, due now
+            self.next_claim = now
+        elif len(self.holding.live) + len(records) < engine.max_held:  # room: claim again once any is due
             due = self.store.next_wake(now)
             if due is not None:
                 self.next_claim = min(self.next_claim, max(due, now + 0.001))

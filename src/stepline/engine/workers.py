@@ -115,8 +115,8 @@ class TaskWorkers:
     def claim_limit(self, room: int) -> int:
         """How many due executions to claim, given ``room`` for more held: one of several takes
         no more than it could start within BEHIND_S, were each to call a task (the others take
-        the rest)."""
-        if self.others:
+        the rest). Before any task has been timed there is no telling: as many as it has room for."""
+        if self.others and self.task_seconds is not None:
             startable = self.size - self.busy + int(BEHIND_S * self.size / self._task_s)
             return min(room, max(1, startable))
         return room
