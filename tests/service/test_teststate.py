@@ -694,9 +694,20 @@ def test_trace_gives_the_http_exchange():
     assert "afterParameters" in data  # TRACE includes DEBUG's data
 
 
-def test_trace_is_only_for_http_tasks():
-    # [docs] "Step Functions throws an error if you use this level for other state types"
-    refused({"Type": "Pass", "End": True}, "ValidationException", inspectionLevel="TRACE")
+def test_trace_is_taken_for_every_state_and_shows_what_debug_shows():
+    # AWS's answers today (recorded): TRACE is accepted for any state; only an HTTP Task has a
+    # request and a response to add
+    d = {"Type": "Pass", "Parameters": {"x.$": "$.a"}, "End": True}
+    trace = call(d, input='{"a": 1}', inspectionLevel="TRACE")
+    debug = call(d, input='{"a": 1}', inspectionLevel="DEBUG")
+    assert trace == debug and trace["inspectionData"]["afterParameters"] == '{"x":1}'
+
+
+def test_a_state_inside_the_tested_one_may_have_the_name_it_is_tested_under():
+    d = {"Type": "Map", "ItemProcessor": {"StartAt": "TestState", "States": {
+        "TestState": {"Type": "Pass", "Parameters": {"v.$": "$"}, "End": True}}}, "End": True}
+    out = call(d, input="[1, 2]", mock=mock_result([{"v": 1}, {"v": 2}]))
+    assert out["status"] == "SUCCEEDED" and loads(out["output"]) == [{"v": 1}, {"v": 2}]
 
 
 # ---------------------------------------------------------------------------- request errors

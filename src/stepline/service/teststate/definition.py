@@ -11,7 +11,7 @@ from ...asl.errors import DefinitionError
 from ...asl.model import MapState, ParallelState, Program, State, StateMachine
 from ..errors import ServiceError as ApiError
 from .mock_shapes import check_mock
-from .request import STATE_NAME, TRACE, UNSET, Request, validation
+from .request import STATE_NAME, UNSET, Request, validation
 
 
 def load_state(definition: str, state_name: str | None) -> tuple[StateMachine, Program, State, bool]:
@@ -32,18 +32,40 @@ def load_state(definition: str, state_name: str | None) -> tuple[StateMachine, P
         raise _invalid(bad)
     if not isinstance(data, dict):
         raise _invalid([Diagnostic(ERROR, SCHEMA_VALIDATION_FAILED, "The state definition must be a JSON object")])
-    # one state is tested as the start of a machine whose other states are where it may go
-    states: dict[str, Any] = {STATE_NAME: data}
+    # one state is tested as the start of a machine whose other states are where it may go; it
+    # is named TestState, unless a state inside it (a Map's, a Parallel's) has that name: a name
+    # of the wrapping machine's is no mistake of the definition's
+    inside = _inner_names(data)
+    name = STATE_NAME
+    while name in inside:
+        name += "_"
+    states: dict[str, Any] = {name: data}
     for target in _targets(data):
         states.setdefault(target, {"Type": "Succeed"})
     try:
-        machine = parser.parse({"StartAt": STATE_NAME, "States": states})
+        machine = parser.parse({"StartAt": name, "States": states})
     except DefinitionError as e:
         # "no terminal state" is about the wrapping machine, not the state: a state with a bad
         # Next is reported as that
-        raise _invalid([d for d in e.diagnostics if d.code != MISSING_END_STATE], at("", "States", STATE_NAME)) \
+        raise _invalid([d for d in e.diagnostics if d.code != MISSING_END_STATE], at("", "States", name)) \
             from None
-    return machine, machine.program, machine.states[STATE_NAME], False
+    return machine, machine.program, machine.states[name], False
+
+
+def _inner_names(body: dict[str, Any]) -> set[str]:
+    """The names of the states inside a raw state (its Map processor's, its Parallel branches')."""
+    programs = [body.get("ItemProcessor"), body.get("Iterator")]
+    branches = body.get("Branches")
+    programs += branches if isinstance(branches, list) else []
+    names: set[str] = set()
+    for program in programs:
+        states = program.get("States") if isinstance(program, dict) else None
+        if isinstance(states, dict):
+            for inner, state in states.items():
+                names.add(inner)
+                if isinstance(state, dict):
+                    names |= _inner_names(state)
+    return names
 
 
 def _targets(body: dict) -> list[str]:
@@ -105,10 +127,8 @@ def _is_http(st: State) -> bool:
 def check_state(req: Request, st: State) -> None:
     """The rules the docs state about what may be combined with what (wording not documented
     unless noted)."""
-    if req.level == TRACE and not _is_http(st):
-        # "This level is only applicable for HTTP Task. Step Functions throws an error if you
-        # use this level for other state types."
-        raise validation("The TRACE inspection level is only supported for HTTP Task states")
+    # (TRACE is taken for every state type, as AWS answers today; only an HTTP Task has an HTTP
+    # exchange to show at it)
     if req.mock:
         if st.type not in ("Task", "Map", "Parallel"):
             # the wording AWS answers with for a Pass, Fail or Succeed state
