@@ -49,6 +49,12 @@ def express_execution(region: str, account: str, machine_name: str, name: str, r
     return f"{prefix(region, account)}:express:{machine_name}:{name}:{run_id}"
 
 
+def test_state_execution(region: str, account: str, machine_name: str, name: str) -> str:
+    """The execution TestState runs a state in (AWS's answers: an Express execution's ARN with
+    the machine and the execution's name, no run id)."""
+    return f"{prefix(region, account)}:express:{machine_name}:{name}"
+
+
 def role(region: str, account: str, name: str = DEFAULT_ROLE) -> str:
     return f"arn:{partition(region)}:iam::{account}:role/{name}"
 

@@ -293,7 +293,7 @@ def test_runtime_error_fails_with_the_cause_executions_give():
     out = call(d, input='{"a": 1}', inspectionLevel="DEBUG")
     assert out["status"] == "FAILED"
     assert out["error"] == "States.Runtime"
-    assert out["cause"].startswith("An error occurred while executing the state 'TestState' (entered at the event "
+    assert out["cause"].startswith("An error occurred while executing the state 'StateName' (entered at the event "
                                    "id #2). Invalid path '$.missing'")
     assert "afterInputPath" not in out["inspectionData"]
 
@@ -605,7 +605,9 @@ def test_context_is_used_as_given_with_a_mock():
 
 def test_default_context_has_the_execution():
     out = call(MACHINE, stateName="Last")
-    assert loads(out["output"])["id"].startswith(f"arn:aws:states:{REGION}:{ACCOUNT}:execution:")
+    # [aws-recorded] the state runs in an Express execution: arn:...:express:MACHINE:NAME
+    arn = loads(out["output"])["id"]
+    assert arn.startswith(f"arn:aws:states:{REGION}:{ACCOUNT}:express:") and len(arn.split(":")) == 8
 
 
 def test_context_needs_a_mock():
@@ -650,9 +652,14 @@ def test_mock_validated_against_the_api_model_strict():
     start = {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
              "Parameters": {"StateMachineArn": "arn"}, "End": True}
     # StartExecution's output (botocore model) requires executionArn and startDate
-    assert "ExecutionArn" in refused(start, "ValidationException", mock=mock_result({"StartDate": 1}))
-    assert call(start, mock={**mock_result({"StartDate": 1}), "fieldValidationMode": "PRESENT"})["status"] == \
-        "SUCCEEDED"
+    assert refused(start, "ValidationException", mock=mock_result({"StartDate": "2025-01-01T00:00:00Z"})) == \
+        "Mock result schema validation error: Field 'ExecutionArn' is required"
+    present = {"StartDate": "2025-01-01T00:00:00Z"}
+    assert call(start, mock={**mock_result(present), "fieldValidationMode": "PRESENT"})["status"] == "SUCCEEDED"
+    # [aws-recorded] a timestamp is written as a string; a number is refused, in AWS's words
+    assert refused(start, "ValidationException", mock={**mock_result({"StartDate": 1}), "fieldValidationMode":
+                                                       "PRESENT"}) == \
+        "Mock result schema validation error: Field 'StartDate' must be a string"
     # fields the model does not define are ignored (docs note)
     assert call(d, mock=mock_result({"Payload": {"x": 1}, "SdkHttpMetadata": {}}))["status"] == "SUCCEEDED"
 

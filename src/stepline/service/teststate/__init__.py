@@ -40,6 +40,6 @@ def test_state(request: dict, *, integrations: Integrations, region: str, accoun
     """Run ``TestState``: the request and response are the API's (camelCase) members.
     Raises :class:`ApiError` for a request AWS would refuse."""
     req = Request(request)
-    machine, program, st, in_map = load_state(req.definition, req.state_name)
+    machine, program, st, in_map = load_state(req.definition, req.state_name, mocked=bool(req.mock))
     check_state(req, st)
     return Run(req, machine, program, st, in_map, integrations, region, account).response()

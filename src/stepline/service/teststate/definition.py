@@ -9,14 +9,18 @@ from ...asl import loading, parser
 from ...asl.diagnostics import ERROR, MISSING_END_STATE, SCHEMA_VALIDATION_FAILED, Diagnostic, at
 from ...asl.errors import DefinitionError
 from ...asl.model import MapState, ParallelState, Program, State, StateMachine
+from ...asl.resources import parse_resource
 from ..errors import ServiceError as ApiError
 from .mock_shapes import check_mock
 from .request import STATE_NAME, UNSET, Request, validation
 
 
-def load_state(definition: str, state_name: str | None) -> tuple[StateMachine, Program, State, bool]:
+def load_state(definition: str, state_name: str | None, *,
+               mocked: bool = False) -> tuple[StateMachine, Program, State, bool]:
     """The machine, the program holding the state to test, the state, and whether that state
-    runs inside a Map's ItemProcessor."""
+    runs inside a Map's ItemProcessor. The states inside a ``mocked`` Map or Parallel never run:
+    a Task resource among them that stepline does not know is not an error there (AWS takes
+    ``arn:aws:lambda:your-region:your-account-id:function:...`` in such a Map)."""
     if state_name is not None:
         try:
             machine = parser.parse(definition)
@@ -35,6 +39,8 @@ def load_state(definition: str, state_name: str | None) -> tuple[StateMachine, P
     # one state is tested as the start of a machine whose other states are where it may go; it
     # is named TestState, unless a state inside it (a Map's, a Parallel's) has that name: a name
     # of the wrapping machine's is no mistake of the definition's
+    if mocked and data.get("Type") in ("Map", "Parallel"):
+        data = _stand_in_resources(data)
     inside = _inner_names(data)
     name = STATE_NAME
     while name in inside:
@@ -50,6 +56,34 @@ def load_state(definition: str, state_name: str | None) -> tuple[StateMachine, P
         raise _invalid([d for d in e.diagnostics if d.code != MISSING_END_STATE], at("", "States", name)) \
             from None
     return machine, machine.program, machine.states[name], False
+
+
+#: what stands for a Task resource inside a mocked Map or Parallel that no state will call
+_NEVER_CALLED = "arn:aws:lambda:us-east-1:123456789012:function:never-called"
+
+
+def _stand_in_resources(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with each unknown Task resource of the states inside it replaced by a stand-in."""
+    def states_of(program: Any) -> Any:
+        if not isinstance(program, dict) or not isinstance(program.get("States"), dict):
+            return program
+        return {**program, "States": {name: inner(state) for name, state in program["States"].items()}}
+
+    def inner(state: Any) -> Any:
+        if not isinstance(state, dict):
+            return state
+        if state.get("Type") == "Task" and isinstance(state.get("Resource"), str) \
+                and parse_resource(state["Resource"]) is None:
+            state = {**state, "Resource": _NEVER_CALLED}
+        return _stand_in_resources(state)
+
+    out = dict(body)
+    for key in ("ItemProcessor", "Iterator"):
+        if key in out:
+            out[key] = states_of(out[key])
+    if isinstance(out.get("Branches"), list):
+        out["Branches"] = [states_of(b) for b in out["Branches"]]
+    return out
 
 
 def _inner_names(body: dict[str, Any]) -> set[str]:
@@ -134,13 +168,13 @@ def check_state(req: Request, st: State) -> None:
             # the wording AWS answers with for a Pass, Fail or Succeed state
             raise validation(f"State type '{st.type}' is not supported when a mock is specified")
         if req.mock_result is not UNSET and req.has_error_output:
-            raise validation("A mock cannot specify both 'result' and 'errorOutput'")
+            raise validation("A test mock should have only one of the following fields: [result, errorOutput].")
         if req.mock_result is UNSET and not req.has_error_output:
             raise validation("A mock must specify either 'result' or 'errorOutput'")
         if req.has_error_output and req.mock_error is None:
             raise validation("The field 'error' is required when mock.errorOutput is specified")
         if req.reveal_secrets:
-            raise validation("revealSecrets cannot be used when a mock is specified")
+            raise validation("TestState does not support RevealSecrets when a mock is specified.")
     else:
         if req.context_text is not None:
             raise validation("The context field may only be specified if a mock is specified")
@@ -161,13 +195,14 @@ def check_state(req: Request, st: State) -> None:
                                   f"of the {st.type} state '{st.name}'")
         elif isinstance(st, ParallelState):
             # "the mocked result must be a JSON array with one element for each branch"
-            if not isinstance(req.mock_result, list) or len(req.mock_result) != len(st.branches):
-                raise validation(f"The mocked result of a Parallel state must be a JSON array with one element per "
-                                  f"branch ({len(st.branches)})")
+            if not isinstance(req.mock_result, list):
+                raise validation("Mocked result must be an array.")
+            if len(req.mock_result) != len(st.branches):
+                raise validation("Mocked result must contain the same number of items as number of Parallel branches.")
         elif st.result_writer is not None and not isinstance(req.mock_result, dict):
-            raise validation("The mocked result of a Map state with a ResultWriter must be a JSON object")
+            raise validation("Mocked result must be a JSON object.")
         elif st.result_writer is None and not isinstance(req.mock_result, list):
-            raise validation("The mocked result of a Map state must be a JSON array")
+            raise validation("Mocked result must be an array.")
     if req.reader_data is not None and (not isinstance(st, MapState) or st.item_reader is None):
         raise validation("stateConfiguration.mapItemReaderData is only supported for a Map state with an ItemReader")
     r = getattr(st, "resource", None)

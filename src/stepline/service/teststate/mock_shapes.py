@@ -32,9 +32,9 @@ def check_mock(r: Resource, result: JSON, strict: bool) -> None:
     shape = _output_shape(service, r.action)
     if shape is None:
         return
-    problem = _mismatch(shape, result, "", strict)
+    problem = _mismatch(shape, result, "result", strict)
     if problem:
-        raise validation(f"The mocked result does not match the response of {service}:{r.action}: {problem}")
+        raise validation(f"Mock result schema validation error: {problem}")
 
 
 @lru_cache(maxsize=256)
@@ -59,56 +59,65 @@ def _pascal(name: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def _mismatch(shape: Any, value: JSON, where: str, strict: bool) -> str | None:
-    """The first way ``value`` breaks ``shape`` (Step Functions writes member names with a
-    capital first letter, so both spellings are accepted), or None."""
+def _mismatch(shape: Any, value: JSON, field: str, strict: bool) -> str | None:
+    """The first way ``value`` breaks ``shape``, in AWS's words about the innermost ``field``
+    (a member's name; an array's elements are their array's), or None. Step Functions writes
+    member names with a capital first letter, so both spellings are accepted."""
     t = shape.type_name
-    name = where or "the result"
     meta = shape.metadata
     if value is None:
         return None
+    kind = _KINDS.get(t)
+    if kind is not None and not _is(kind, value):
+        return f"Field '{field}' must be {kind}"
     if t == "structure":
-        if type(value) is not dict:
-            return f"{name} must be an object"
+        assert isinstance(value, dict)
         by_pascal = {_pascal(m): m for m in shape.members}
         if strict:
             for m in shape.required_members:
                 if m not in value and _pascal(m) not in value:
-                    return f"the required field '{where + '.' if where else ''}{_pascal(m)}' is missing"
+                    return f"Field '{_pascal(m)}' is required"
         for key, v in value.items():
             member = shape.members.get(key) or shape.members.get(by_pascal.get(key, ""))
             if member is not None:
-                problem = _mismatch(member, v, f"{where}.{key}" if where else key, strict)
+                problem = _mismatch(member, v, key, strict)
                 if problem:
                     return problem
         return None
     if t in ("list", "map"):
-        if type(value) is not (list if t == "list" else dict):
-            return f"{name} must be {'an array' if t == 'list' else 'an object'}"
+        assert isinstance(value, (list, dict))
         if t == "list" and not meta.get("min", 0) <= len(value) <= meta.get("max", len(value)):
-            return f"{name} has {len(value)} elements, outside [{meta.get('min', 0)}, {meta.get('max', '')}]"
+            return f"Field '{field}' must have {meta.get('min', 0)} to {meta.get('max', '')} items"
         inner = shape.member if t == "list" else shape.value
-        items: Any = enumerate(value) if isinstance(value, list) else value.items()
-        for k, v in items:
-            problem = _mismatch(inner, v, f"{name}[{k}]" if t == "list" else f"{name}.{k}", strict)
+        for v in (value if isinstance(value, list) else value.values()):
+            problem = _mismatch(inner, v, field, strict)
             if problem:
                 return problem
         return None
     if t == "string":
-        if type(value) is not str:
-            return f"{name} must be a string"
+        assert isinstance(value, str)
+        if shape.enum and value not in shape.enum:
+            return f"Field '{field}' is not an expected value"
         if not meta.get("min", 0) <= len(value) <= meta.get("max", len(value)):
-            return f"{name} must be {meta.get('min', 0)} to {meta.get('max', '')} characters long"
+            return f"Field '{field}' must be {meta.get('min', 0)} to {meta.get('max', '')} characters long"
         return None
     if t in ("integer", "long", "float", "double"):
-        ok = (int,) if t in ("integer", "long") else (int, float)
-        if isinstance(value, bool) or not isinstance(value, ok):
-            return f"{name} must be {'an integer' if t in ('integer', 'long') else 'a number'}"
+        assert isinstance(value, (int, float))
+        if t in ("integer", "long") and not float(value).is_integer():
+            return f"Field '{field}' must be a whole number"
         if not meta.get("min", value) <= value <= meta.get("max", value):
-            return f"{name} must be between {meta.get('min', '')} and {meta.get('max', '')}"
-        return None
-    if t == "boolean" and type(value) is not bool:
-        return f"{name} must be a boolean"
-    if t == "timestamp" and (isinstance(value, bool) or not isinstance(value, (str, int, float))):
-        return f"{name} must be a timestamp"
+            return f"Field '{field}' must be between {meta.get('min', '')} and {meta.get('max', '')}"
     return None  # blob, document: Step Functions hands them over as JSON of any shape
+
+
+#: the JSON type each shape type takes, as AWS's messages name it (a timestamp is written as a
+#: string in a mocked result)
+_KINDS = {"structure": "an object", "map": "an object", "list": "an array", "string": "a string",
+          "timestamp": "a string", "boolean": "a boolean", "integer": "a number", "long": "a number",
+          "float": "a number", "double": "a number"}
+
+
+def _is(kind: str, value: JSON) -> bool:
+    if kind == "a number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return type(value) is {"an object": dict, "an array": list, "a string": str, "a boolean": bool}[kind]

@@ -16,8 +16,9 @@ LEVELS = (INFO, DEBUG, TRACE)
 MODES = ("STRICT", "PRESENT", "NONE")
 #: "The TestState API can run for up to five minutes" (API_TestState): then States.Timeout
 MAX_SECONDS = 300.0
-#: the name a single-state definition runs under, and the machine it runs in (not documented)
-STATE_NAME = "TestState"
+#: the name a single-state definition runs under ($$.State.Name in AWS's answers), and the
+#: machine it runs in (AWS makes up a name)
+STATE_NAME = "StateName"
 MACHINE_NAME = "TestStateMachine"
 ROLE_ARN = re.compile(r"arn:aws[a-zA-Z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 UNSET: Any = object()
@@ -119,6 +120,45 @@ def json_object(text: str | None, member: str) -> dict | None:
     if type(value) is not dict:
         raise validation(f"The {member} field must be a JSON object")
     return value
+
+
+#: the members of the context object a request may give, and the JSON type of each (AWS's
+#: context object: $$.Execution, $$.State, $$.StateMachine, $$.Task); None: any value
+_CONTEXT: dict[str, dict[str, str | None]] = {
+    "Execution": {"Id": "a string", "Input": None, "Name": "a string", "RoleArn": "a string",
+                  "StartTime": "a string", "RedriveCount": "a number", "RedriveTime": "a string"},
+    "State": {"EnteredTime": "a string", "Name": "a string", "RetryCount": "a number"},
+    "StateMachine": {"Id": "a string", "Name": "a string"},
+    "Task": {"Token": "a string"},
+}
+
+
+def context_object(text: str | None) -> dict | None:
+    """The request's ``context``: a JSON object of the context object's own members, as AWS
+    checks it (a Map's members are not given but made)."""
+    value = json_object(text, "context")
+    if value is None:
+        return None
+    for group, members in value.items():
+        if group == "Map":
+            raise _bad_context("'Map' field is not supported when mocking a Context object")
+        known = _CONTEXT.get(group)
+        if known is None:
+            raise _bad_context(f"Field '{group}' is not allowed")
+        if type(members) is not dict:
+            raise _bad_context(f"{group} must be an object")
+        for name, member in members.items():
+            if name not in known:
+                raise _bad_context(f"Field '{name}' is not allowed")
+            kind = known[name]
+            if kind == "a string" and type(member) is not str or kind == "a number" and (
+                    isinstance(member, bool) or not isinstance(member, (int, float))):
+                raise _bad_context(f"{group}.{name} must be {kind}")
+    return value
+
+
+def _bad_context(problem: str) -> ApiError:
+    return validation(f"Invalid Context object provided: {problem}")
 
 
 

@@ -21,7 +21,17 @@ from ...interpreter.core import Observer
 from ...interpreter.frames import FAILED, Sleep, Spawn, TaskCall
 from ...interpreter.start import Start
 from ..errors import ServiceError as ApiError
-from .request import INFO, MACHINE_NAME, MAX_SECONDS, TRACE, Request, json_object, reader_items, validation
+from .request import (
+    INFO,
+    MACHINE_NAME,
+    MAX_SECONDS,
+    TRACE,
+    Request,
+    context_object,
+    json_object,
+    reader_items,
+    validation,
+)
 
 
 class HttpTrace:
@@ -79,7 +89,7 @@ class Run:
         except ValueError as e:
             raise ApiError("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{e}'") from None
         variables = json_object(req.variables_text, "variables")
-        context = json_object(req.context_text, "context")
+        context = context_object(req.context_text)
         items = reader_items(st, req.reader_data) \
             if isinstance(st, MapState) and req.reader_data is not None else None
         self.original = st
@@ -90,7 +100,7 @@ class Run:
         name = new_uuid()
         start = Start(state_machine_arn=arns.state_machine(region, account, MACHINE_NAME),
                       state_machine_name=MACHINE_NAME, name=name,
-                      arn=arns.execution(region, account, MACHINE_NAME, name),
+                      arn=arns.test_state_execution(region, account, MACHINE_NAME, name),
                       input=self.input, input_text=self.input_text,
                       role_arn=req.role_arn or arns.role(region, account), region=region, account=account,
                       input_size=size_in_bytes(self.input))
