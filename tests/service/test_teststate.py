@@ -776,3 +776,27 @@ def test_wrong_member_type():
     with pytest.raises(ApiError) as e:
         run_test_state({"definition": {"Type": "Pass"}}, integrations=Integrations(), region=REGION, account=ACCOUNT)
     assert e.value.code == "SerializationException"
+
+
+@pytest.mark.parametrize("context, message", [
+    ({"Execution": {"pokemon": "squirtle"}}, "Field 'pokemon' is not allowed"),
+    ({"Pokedex": {}}, "Field 'Pokedex' is not allowed"),
+    ({"Execution": {"Id": 1}}, "Execution.Id must be a string"),
+    ({"Map": {}}, "'Map' field is not supported when mocking a Context object"),
+])
+def test_a_given_context_object_is_checked(context, message):
+    # [aws-recorded] the words AWS answers with
+    d = {"Type": "Task", "Resource": lam("echo"), "End": True}
+    assert refused(d, "ValidationException", mock=mock_result({}), context=json.dumps(context)) == \
+        f"Invalid Context object provided: {message}"
+
+
+def test_a_mocked_map_may_hold_tasks_of_resources_that_never_run():
+    # [aws-recorded] AWS takes placeholder ARNs inside a Map whose result is mocked
+    d = {"Type": "Map", "ItemProcessor": {"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:lambda:your-region:your-account-id:function:yourFunction", "End": True}}},
+         "End": True}
+    out = call(d, input="[1]", mock=mock_result(["done"]))
+    assert out["status"] == "SUCCEEDED" and loads(out["output"]) == ["done"]
+    assert refused({"Type": "Task", "Resource": "arn:aws:lambda:your-region:x:function:f", "End": True},
+                   "InvalidDefinition").startswith("Invalid State Machine Definition: 'INVALID_RESOURCE")
