@@ -149,7 +149,7 @@ def test_map_with_mocked_result_docs_example():
     data = out["inspectionData"]
     assert loads(data["afterItemsPath"]) == [1, 2, 3, 4, 5]
     assert loads(data["afterItemSelector"]) == [{"value": v, "index": i} for i, v in enumerate([1, 2, 3, 4, 5])]
-    assert loads(data["result"]) == [10, 20, 30, 40, 50]
+    assert "result" not in data  # [aws-recorded] a mocked Map shows no result
 
 
 # ---------------------------------------------------------------------------- Pass
@@ -374,7 +374,9 @@ def test_succeed_has_no_next_state():
 
 def test_fail_state():
     out = call({"Type": "Fail", "Error": "Oops", "Cause": "bad"}, inspectionLevel="DEBUG")
-    assert out == {"status": "FAILED", "error": "Oops", "cause": "bad", "inspectionData": {"input": "{}"}}
+    # [aws-recorded] a JSONPath Fail state shows its input after InputPath too
+    assert out == {"status": "FAILED", "error": "Oops", "cause": "bad",
+                   "inspectionData": {"input": "{}", "afterInputPath": "{}"}}
 
 
 def test_fail_state_error_path():
@@ -401,8 +403,8 @@ def test_parallel_with_mocked_result():
     assert out["status"] == "SUCCEEDED" and out["nextState"] == "After"
     assert loads(out["output"]) == {"both": [{"b": 1}, {"b": 2}]}
     data = out["inspectionData"]
-    assert loads(data["afterParameters"]) == {"in": 1}
-    assert loads(data["result"]) == [{"b": 1}, {"b": 2}]
+    # [aws-recorded] a mocked Parallel shows its input, and what follows the mocked result
+    assert "afterParameters" not in data and "afterInputPath" not in data and "result" not in data
     assert loads(data["afterResultSelector"]) == {"both": [{"b": 1}, {"b": 2}]}
 
 
@@ -439,7 +441,8 @@ def test_map_inspection_shows_limits():
     out = call(MAP, input='{"items": [1, 2, 3]}', mock=mock_result(["a", "b", "c"]), inspectionLevel="DEBUG")
     data = out["inspectionData"]
     assert data["maxConcurrency"] == 2 and data["toleratedFailureCount"] == 1
-    assert loads(data["afterItemSelector"]) == [1, 2, 3]  # all items, not only the first MaxConcurrency
+    # [aws-recorded] without an ItemSelector no selected items are shown, nor a result
+    assert loads(data["afterItemsPath"]) == [1, 2, 3] and "afterItemSelector" not in data and "result" not in data
 
 
 def test_map_failures_within_tolerance_succeed():
@@ -501,7 +504,7 @@ def test_map_mocked_error_retried_by_the_map():
     assert out["status"] == "RETRIABLE"
     data = out["inspectionData"]
     assert data["errorDetails"] == {"retryIndex": 0, "retryBackoffIntervalSeconds": 5}
-    assert loads(data["afterItemSelector"]) == [1, 2] and "result" not in data
+    assert loads(data["afterItemsPath"]) == [1, 2] and "result" not in data
 
 
 def test_parallel_jsonata_arguments_and_output():
@@ -511,7 +514,8 @@ def test_parallel_jsonata_arguments_and_output():
          "End": True}
     out = call(d, input='{"a": 1}', mock=mock_result([5]), inspectionLevel="DEBUG")
     assert loads(out["output"]) == {"r": [5]}
-    assert loads(out["inspectionData"]["afterArguments"]) == {"x": 1}
+    # [aws-recorded] a mocked Parallel's Arguments are not shown
+    assert out["inspectionData"] == {"input": '{"a": 1}'}
 
 
 DISTRIBUTED = {"Type": "Map", "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"tag": "t"}},

@@ -235,7 +235,9 @@ class Run:
         if st.jsonata:
             if st.type in ("Task", "Parallel") and getattr(st, "arguments", None) is None:
                 rec.setdefault("afterArguments", self.input)
-        elif st.type != "Fail":
+        elif st.type == "Fail":
+            rec.setdefault("afterInputPath", self.input)  # (a Fail state has no InputPath: its input)
+        else:
             if st.input_path is None or st.input_path is DISCARD:
                 rec.setdefault("afterInputPath", self.input if st.input_path is None else {})
             if "afterInputPath" in rec:
@@ -249,6 +251,23 @@ class Run:
                 rec.setdefault("afterResultSelector", rec["result"])
             if processing and probe.exited and not probe.handled and st.output_path is None:
                 rec.setdefault("afterResultPath", probe.output)
+        # what AWS's answers leave out (recorded): a Pass state with a Result shows that result,
+        # not its InputPath and Parameters; a mocked Map or Parallel shows no result (the mock
+        # stands after ResultSelector); a mocked Parallel none of its input steps; a Map items
+        # selected only where something selects them (an ItemSelector, a reader, a batcher; the
+        # docs' Map example shows them)
+        if st.type == "Pass" and getattr(st, "has_result", False):
+            rec["result"] = st.result  # type: ignore[attr-defined]
+            rec.pop("afterInputPath", None)
+            rec.pop("afterParameters", None)
+        if st.type in ("Map", "Parallel") and self.req.mock:
+            rec.pop("result", None)
+            if isinstance(st, ParallelState):
+                for key in ("afterInputPath", "afterParameters", "afterArguments"):
+                    rec.pop(key, None)
+            elif isinstance(st, MapState) and st.item_selector is None and st.item_reader is None \
+                    and st.item_batcher is None:
+                rec.pop("afterItemSelector", None)
         data: dict[str, Any] = {"input": self.input_text}
         for key in ("afterArguments", "afterInputPath", "afterParameters", "afterItemsPath", "afterItemSelector"):
             if key in rec:
@@ -259,7 +278,8 @@ class Run:
                 data["afterItemBatcher"] = dumps(group.items)
             data["maxConcurrency"] = group.limit
             _put(data, "toleratedFailureCount", group.tolerated_count)
-            _put(data, "toleratedFailurePercentage", group.tolerated_percentage)
+            if group.tolerated_percentage is not None:  # (a float, as AWS writes it: 1.0)
+                data["toleratedFailurePercentage"] = float(group.tolerated_percentage)
         for key in ("result", "afterResultSelector", "afterResultPath"):
             if key in rec:
                 data[key] = dumps(rec[key])
@@ -290,6 +310,9 @@ class Run:
             for i, c in enumerate(getattr(st, "catch", ())):
                 if asl_errors.error_matches(probe.error, c.error_equals):
                     return {"catchIndex": i}
+        for i, r in enumerate(getattr(st, "retry", ())):  # a retrier that matched, its attempts spent
+            if asl_errors.error_matches(probe.error, r.error_equals):
+                return {"retryIndex": i}
         return {}
 
 
