@@ -862,7 +862,8 @@ def trace(conns: Connections, server: Server, reveal: bool, path: str = "/echo")
                             "Headers": {"definitionHeader": "h1"}, "RequestBody": {"message": "hello"},
                             "QueryParameters": {"queryParam": "q1"}}}
     try:
-        return run_test_state({"definition": json.dumps(state), "inspectionLevel": "TRACE", "revealSecrets": reveal},
+        return run_test_state({"definition": json.dumps(state), "inspectionLevel": "TRACE", "revealSecrets": reveal,
+                               "roleArn": "arn:aws:iam::123456789012:role/test"},
                               integrations=integrations, region=REGION, account=ACCOUNT)
     finally:
         task.close()

@@ -26,6 +26,7 @@ from stepline.service.teststate import HttpTrace
 from stepline.service.teststate import test_state as run_test_state
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/teststate"
 INVOKE = "arn:aws:states:::lambda:invoke"
 
 
@@ -51,7 +52,8 @@ FUNCTIONS = {
 
 
 def call(definition, *, integrations: Integrations | None = None, **request) -> dict:
-    body = {"definition": definition if isinstance(definition, str) else json.dumps(definition), **request}
+    body = {"definition": definition if isinstance(definition, str) else json.dumps(definition), "roleArn": ROLE,
+            **request}
     return run_test_state(body, integrations=integrations or Integrations(Functions(FUNCTIONS)),
                           region=REGION, account=ACCOUNT)
 
@@ -804,3 +806,19 @@ def test_a_mocked_map_may_hold_tasks_of_resources_that_never_run():
     assert out["status"] == "SUCCEEDED" and loads(out["output"]) == ["done"]
     assert refused({"Type": "Task", "Resource": "arn:aws:lambda:your-region:x:function:f", "End": True},
                    "InvalidDefinition").startswith("Invalid State Machine Definition: 'INVALID_RESOURCE")
+
+
+def test_a_task_is_tested_as_a_role():
+    # [aws-recorded] a Task state (not mocked) needs the role it calls the service as
+    body = {"definition": json.dumps({"Type": "Task", "Resource": lam("echo"), "End": True})}
+    with pytest.raises(ApiError) as e:
+        run_test_state(body, integrations=Integrations(Functions(FUNCTIONS)), region=REGION, account=ACCOUNT)
+    assert (e.value.code, e.value.message) == ("ValidationException", "RoleArn must be specified when testing a "
+                                                                      "Task state")
+
+
+def test_a_map_that_tolerates_nothing_answers_its_mock_whatever_failed():
+    # [aws-recorded] mapIterationFailureCount only counts against a tolerance the Map sets
+    d = {"Type": "Map", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, "End": True}
+    out = call(d, input="[1, 2, 3]", mock=mock_result([0, 0, 1]), stateConfiguration={"mapIterationFailureCount": 2})
+    assert out["status"] == "SUCCEEDED" and loads(out["output"]) == [0, 0, 1]

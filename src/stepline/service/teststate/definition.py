@@ -163,6 +163,8 @@ def check_state(req: Request, st: State) -> None:
     unless noted)."""
     # (TRACE is taken for every state type, as AWS answers today; only an HTTP Task has an HTTP
     # exchange to show at it)
+    if st.type == "Task" and not req.mock and req.role_arn is None:  # (it calls the service as that role)
+        raise validation("RoleArn must be specified when testing a Task state")
     if req.mock:
         if st.type not in ("Task", "Map", "Parallel"):
             # the wording AWS answers with for a Pass, Fail or Succeed state

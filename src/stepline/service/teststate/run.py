@@ -213,7 +213,9 @@ class Run:
                     raise validation(f"stateConfiguration.mapIterationFailureCount ({failures}) cannot exceed the "
                                       f"number of items ({len(selected)})")
                 group.failures = failures
-                if not self.interp.children.tolerated(group):
+                # (a Map that sets no tolerance has no threshold to exceed: AWS answers its mock)
+                bounded = group.tolerated_count is not None or group.tolerated_percentage is not None
+                if bounded and not self.interp.children.tolerated(group):
                     if req.has_error_output:
                         raise StatesError(req.mock_error or "", req.mock_cause, in_state=False)
                     raise StatesError(asl_errors.EXCEED_TOLERATED_FAILURE_THRESHOLD,
