@@ -269,7 +269,7 @@ class Committer:
             r = log.record = ExecutionRecord(
                 arn=log.arn, name=log.name, state_machine_arn=log.state_machine_arn,
                 state_machine_name=log.state_machine_name, definition_hash=held.record.definition_hash,
-                status=RUNNING, input=text(log.input) if log.committed == 0 else "", role_arn=ex.role_arn,
+                status=RUNNING, input=text(log.input) if log.committed == 0 else "", role_arn=ex.role_arn or "",
                 start_time=log.started, region=ex.region, account=ex.account, map_run_arn=log.map_run_arn)
         return r
 

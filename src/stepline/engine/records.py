@@ -57,6 +57,7 @@ def standard_start(state_machine_arn: str, definition: str, input_text: str = "{
 def new_record(start: Start, definition_hash: str, now: float) -> ExecutionRecord:
     """The row of a new RUNNING execution (``start`` must be named)."""
     assert start.arn is not None and start.name is not None and start.input_text is not None
+    assert start.role_arn is not None  # (a stored execution runs as a role)
     return ExecutionRecord(
         arn=start.arn, name=start.name, state_machine_arn=start.state_machine_arn,
         state_machine_name=start.state_machine_name, definition_hash=definition_hash, status=RUNNING,

@@ -20,7 +20,7 @@ def iso(ts: float) -> str:
             f"{dt.second:02d}.{dt.microsecond // 1000:03d}Z")
 
 
-def execution_part(*, arn: str, name: str, input: JSON, role_arn: str, start_time: float,
+def execution_part(*, arn: str, name: str, input: JSON, role_arn: str | None, start_time: float,
                    redrive_count: int = 0, redrive_time: float | None = None) -> dict[str, JSON]:
     part: dict[str, JSON] = {"Id": arn, "Input": input, "Name": name, "RoleArn": role_arn, "StartTime": iso(start_time)}
     if redrive_count:  # AWS shows the redrive fields only once an execution has been redriven

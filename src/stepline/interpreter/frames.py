@@ -104,7 +104,7 @@ class Execution:
         return self.start.input_size
 
     @property
-    def role_arn(self) -> str:
+    def role_arn(self) -> str | None:
         return self.start.role_arn
 
     @property

@@ -24,7 +24,7 @@ class Start(NamedTuple):
     arn: str | None
     input: JSON
     input_text: str | None            # as the caller wrote it (None: written by stepline when needed)
-    role_arn: str
+    role_arn: str | None              # (None: run as no role, TestState without a roleArn)
     region: str
     account: str
     arn_prefix: str = ""              # ``…:execution:MACHINE:`` (for an ARN made with the name)

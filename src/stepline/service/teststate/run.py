@@ -102,7 +102,7 @@ class Run:
                       state_machine_name=MACHINE_NAME, name=name,
                       arn=arns.test_state_execution(region, account, MACHINE_NAME, name),
                       input=self.input, input_text=self.input_text,
-                      role_arn=req.role_arn or arns.role(region, account), region=region, account=account,
+                      role_arn=req.role_arn, region=region, account=account,
                       input_size=size_in_bytes(self.input))
         ex = self.execution = Execution(machine, start, now, new_id=new_uuid)
         interp.start(ex, now)  # ExecutionStarted: the state is entered as event #2, as a first state is
