@@ -216,3 +216,23 @@ def test_tags_on_state_machines_and_activities(sfn: Any) -> None:
     assert error_of(sfn.list_tags_for_resource, resourceArn=missing)[0] == "ResourceNotFound"
     too_many = [{"key": f"k{i}", "value": "v"} for i in range(50)]
     assert error_of(sfn.tag_resource, resourceArn=arn, tags=too_many)[0] == "TooManyTags"
+
+
+@pytest.mark.parametrize("resource, why", [
+    ("arn:aws:states:::lambda:invoke.waitForTaskToken", "'.waitForTaskToken' service integration"),
+    ("arn:aws:states:::states:startExecution.sync:2", "'.sync:2' service integration"),
+    ("arn:aws:states:us-east-1:123456789012:activity:work", "Activities"),
+])
+def test_an_express_machine_refuses_tasks_that_wait(sfn, resource: str, why: str) -> None:
+    # [docs] "Express Workflows only support Request Response integrations"
+    task = {"Type": "Task", "Resource": resource, "End": True}
+    if "lambda" in resource:
+        task["Parameters"] = {"FunctionName": "f", "Payload": {"token.$": "$$.Task.Token"}}
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "T", "States": {"T": task}}]}}})
+    code, message, _ = error_of(sfn.create_state_machine, name=name(), definition=definition, roleArn=ROLE,
+                                type="EXPRESS")
+    assert code == "InvalidDefinition"
+    assert f"Express state machine does not support {why} at /States/P/Branches[0]/States/T/Resource" in message
+    standard = sfn.create_state_machine(name=name(), definition=definition, roleArn=ROLE)  # a Standard one may
+    assert standard["stateMachineArn"]

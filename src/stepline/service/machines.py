@@ -17,6 +17,7 @@ from .. import ids
 from ..asl import errors as asl_errors
 from ..asl import parser
 from ..asl.diagnostics import ERROR
+from ..asl.model import MapState, ParallelState, Program, TaskState
 from ..store import Resource, Store
 from . import pages, resources
 from .arns import Arn, Arns, check_name, is_version
@@ -31,14 +32,41 @@ TRACING_OFF = {"enabled": False}
 _IDEMPOTENT_FIELDS = ("definition", "type", "loggingConfiguration", "tracingConfiguration", "encryptionConfiguration")
 
 
-def check_definition(definition: str) -> None:
-    """Refuse an invalid definition with AWS's InvalidDefinition message."""
+def check_definition(definition: str, kind: str = "STANDARD") -> None:
+    """Refuse an invalid definition with AWS's InvalidDefinition message; an EXPRESS machine's
+    also when a Task would wait (docs: "Express Workflows only support Request Response
+    integrations", and no activities)."""
     try:
-        parser.parse(definition)
+        machine = parser.parse(definition)
     except asl_errors.DefinitionError as e:
         found = ", ".join(f"{d.code}: {d.message}" + (f" at {d.location}" if d.location else "")
                           for d in e.diagnostics if d.severity == ERROR) or "invalid definition"
         raise ServiceError("InvalidDefinition", f"Invalid State Machine Definition: '{found}'") from None
+    if kind == "EXPRESS":
+        waits = [f"SCHEMA_VALIDATION_FAILED: {why} at {where}" for where, why in _waiting_tasks(machine.program, "")]
+        if waits:
+            raise ServiceError("InvalidDefinition", f"Invalid State Machine Definition: '{', '.join(waits)}'")
+
+
+def _waiting_tasks(program: Program, at: str) -> list[tuple[str, str]]:
+    """(location, why) of each Task in ``program`` (and the programs inside it) that an Express
+    machine cannot run: an activity, a .sync or a .waitForTaskToken integration."""
+    found = []
+    for name, st in program.states.items():
+        where = f"{at}/States/{name}"
+        if isinstance(st, TaskState):
+            r = st.resource
+            if r.kind == "activity":
+                found.append((f"{where}/Resource", "Express state machine does not support Activities"))
+            elif r.pattern != "request-response":
+                found.append((f"{where}/Resource", f"Express state machine does not support '.{r.pattern}' service "
+                                                   "integration"))
+        elif isinstance(st, MapState):
+            found += _waiting_tasks(st.processor, f"{where}/ItemProcessor")
+        elif isinstance(st, ParallelState):
+            for i, branch in enumerate(st.branches):
+                found += _waiting_tasks(branch, f"{where}/Branches[{i}]")
+    return found
 
 
 def variable_references(definition: str) -> dict[str, list[str]]:
@@ -153,8 +181,8 @@ class Registry:
     def create_state_machine(self, p: dict) -> dict:
         name = check_name(p["name"])
         definition = p["definition"]
-        check_definition(definition)
         kind = p.get("type", "STANDARD")
+        check_definition(definition, kind)
         logging = _logging(p.get("loggingConfiguration"), kind)
         if p.get("versionDescription") is not None and not p.get("publish"):
             raise validation("Version description can only be set when publish is true")
@@ -222,6 +250,8 @@ class Registry:
         if p.get("definition") is not None:
             check_definition(p["definition"])
         resource, machine = self.machine(base)
+        if p.get("definition") is not None and machine["type"] == "EXPRESS":
+            check_definition(p["definition"], "EXPRESS")
         if p.get("loggingConfiguration") is not None:
             _logging(p["loggingConfiguration"], machine["type"])
         now = self.clock()
