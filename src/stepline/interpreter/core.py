@@ -311,7 +311,7 @@ class Interpreter:
         return self.frame_failed(frame, error, cause, now)
 
     def _catch(self, frame: Frame, st: State, c: Catcher, error: str | None, cause: str | None, now: float) -> Any:
-        error_output = {"Error": error, "Cause": cause} if cause is not None else {"Error": error}
+        error_output = {"Error": error, "Cause": cause if cause is not None else ""}
         data = frame.data
         try:
             if st.jsonata:  # (a catcher is of its state's language: the one other place that asks)

@@ -290,7 +290,7 @@ def test_states_timeout_catches_a_timeout():
     })
     ex = run(d, {}, functions={"f": slow})
     assert ex.status == "SUCCEEDED"
-    assert ex.output == {"Error": "States.Timeout"}
+    assert ex.output == {"Error": "States.Timeout", "Cause": ""}  # [docs] an error output has both
 
 
 def test_states_all_catches_a_timeout():
@@ -302,7 +302,7 @@ def test_states_all_catches_a_timeout():
               "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "End": True},
         "Caught": {"Type": "Pass", "End": True},
     })
-    assert run(d, {}, functions={"f": slow}).output == {"Error": "States.Timeout"}
+    assert run(d, {}, functions={"f": slow}).output == {"Error": "States.Timeout", "Cause": ""}
 
 
 def test_empty_catch_list_is_allowed():
@@ -467,3 +467,12 @@ def test_a_parallel_catches_an_error_of_its_own_named_with_states():
     ex = run(definition, {})
     assert ex.status == "SUCCEEDED"
     assert ex.output == {"Error": "States.QuorumMet", "Cause": "enough answers"}
+
+
+def test_a_caught_error_without_a_cause_has_an_empty_cause():
+    # [docs] the error output a catcher passes on holds Error and Cause
+    definition = {"StartAt": "P", "States": {
+        "P": {"Type": "Parallel", "Branches": [{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}}],
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}], "End": True},
+        "Done": {"Type": "Succeed"}}}
+    assert run(definition, {}).output == {"Error": "E", "Cause": ""}
