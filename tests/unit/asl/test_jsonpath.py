@@ -64,6 +64,8 @@ def not_an_object(prop: str, path: str, found: str) -> str:
     ("$['a b']", {"a b": 1}, 1),
     ("$['a.b']", {"a.b": 1, "a": {"b": 2}}, 1),  # a quoted name is one name
     ("$['it\\'s']", {"it's": 1}, 1),
+    ("$['a\\\\b']", {"a\\b": 1}, 1),  # an escaped backslash in a name
+    ('$["say \\"hi\\""]', {'say "hi"': 1}, 1),  # escaped double quotes
     ("$.a[0]", {"a": ["x", "y"]}, "x"),
     ("$.a[1]", {"a": ["x", "y"]}, "y"),
     ("$.a[-1]", {"a": ["x", "y"]}, "y"),  # Jayway counts a negative index from the end
