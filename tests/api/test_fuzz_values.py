@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -24,7 +22,7 @@ from hypothesis import strategies as st
 
 from stepline.api import shapes
 
-from .conftest import ROLE, Running
+from .conftest import ROLE, Answering, Running, http_api
 from .test_callbacks import callback_machine, hand_out, tokens
 from .test_executions import finished
 from .test_state_machines import PASS, create, name
@@ -166,29 +164,14 @@ def _nest(n: int) -> Any:
     return value
 
 
-class Answers(BaseHTTPRequestHandler):
+class Answers(Answering):
     """An HTTP API that answers with whatever JSON text the test put there last."""
-
-    body = b"{}"
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
 
 
 @pytest.fixture(scope="module")
 def answers() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Answers)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with http_api(Answers) as url:
+        yield url
 
 
 returned: list[Any] = [None]

@@ -11,13 +11,12 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 
-from .conftest import ROLE, Running, wait_for
+from .conftest import ROLE, Answering, Running, http_api, wait_for
 from .test_callbacks import callback_machine, hand_out, next_token, types
 from .test_executions import finished
 from .test_state_machines import PASS, create, error_of, name
@@ -101,30 +100,16 @@ def test_a_definition_that_holds_such_a_value_is_invalid(sfn: Any, text: str) ->
 
 # ---------------------------------------------------------------------------- an HTTP Task's answer
 
-class Poisoned(BaseHTTPRequestHandler):
+class Poisoned(Answering):
     """Answers every request with JSON that Python's reader takes and JSON cannot hold."""
 
     body = b'{"a": 1e400, "b": NaN}'
 
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
 
 @pytest.fixture(scope="module")
 def poisoned_api() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Poisoned)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with http_api(Poisoned) as url:
+        yield url
 
 
 def http_machine(server: Running, api: str) -> dict:
