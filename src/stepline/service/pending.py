@@ -54,7 +54,9 @@ class Pending:
         """The response, awaited on the running event loop."""
         self._check_alive()
         try:
-            result = await asyncio.wait_for(asyncio.wrap_future(self.future), ANSWER_TIMEOUT_S)
+            # (shielded: giving up on the answer must not cancel the engine's future, whose
+            # start or stop is committed all the same)
+            result = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(self.future)), ANSWER_TIMEOUT_S)
         except TimeoutError:
             raise _late() from None
         except Exception as e:  # noqa: BLE001 - each made the caller's error
