@@ -7,7 +7,7 @@ calls them. Fields of the other query language are simply absent (``None``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -254,3 +254,22 @@ class StateMachine:
     @property
     def states(self) -> dict[str, State]:
         return self.program.states
+
+
+def inner_programs(st: State) -> tuple[Program, ...]:
+    """The programs a state holds: a Parallel's branches, a Map's processor (none for others)."""
+    if isinstance(st, ParallelState):
+        return st.branches
+    if isinstance(st, MapState):
+        return (st.processor,)
+    return ()
+
+
+def programs_within(program: Program) -> Iterator[Program]:
+    """``program`` and every program inside it, at any depth (each before those it holds)."""
+    todo = [program]
+    while todo:
+        current = todo.pop()
+        yield current
+        for st in current.states.values():
+            todo.extend(inner_programs(st))

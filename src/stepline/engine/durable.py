@@ -97,7 +97,6 @@ class Engine:
         self.lease_seconds = lease_seconds
         self.claim_batch = claim_batch
         self.max_held = max_held
-        self.task_workers = task_workers
         self.history_limit = history_limit
         self.poll_interval = poll_interval
         self.clock = clock

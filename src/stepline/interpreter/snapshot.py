@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..asl.model import MapState, ParallelState, Program, StateMachine
+from ..asl.model import MapState, ParallelState, Program, StateMachine, programs_within
 from ..asl.values import JSON, dumps
 from .frames import ACT, DONE, ENTER, START, WAITING, ChildLog, Execution, Frame, Group, TaskCall
 from .history import EventLog
@@ -313,14 +313,4 @@ def _child_log(g: Group, ex: Execution, saved: list[JSON]) -> ChildLog:
 
 
 def _programs(machine: StateMachine) -> dict[str, Program]:
-    out: dict[str, Program] = {}
-    todo = [machine.program]
-    while todo:
-        program = todo.pop()
-        out[program.path] = program
-        for st in program.states.values():
-            if isinstance(st, ParallelState):
-                todo.extend(st.branches)
-            elif isinstance(st, MapState):
-                todo.append(st.processor)
-    return out
+    return {program.path: program for program in programs_within(machine.program)}

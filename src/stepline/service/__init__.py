@@ -20,11 +20,11 @@ from ..integrations import Integrations
 from ..integrations.aws import register_aws
 from ..integrations.http import register_http
 from ..secrets import Secrets
-from ..store import Store, StoreError, StoreRefusedValue
+from ..store import Store, StoreError
 from .activities import Activities
 from .arns import Arns
 from .connections import Connections
-from .errors import ServiceError
+from .errors import ServiceError, store_refusal
 from .executions import Executions
 from .machines import Registry
 from .nested import register_nested
@@ -66,10 +66,8 @@ def _guarded(method: Callable[[dict], Any]) -> Callable[[dict], Any]:
     def call(params: dict) -> Any:
         try:
             return method(params)
-        except StoreRefusedValue as e:  # the request's data, not the database: the caller's to mend
-            raise ServiceError("ValidationException", f"The request holds a value that cannot be stored: {e}") from e
         except StoreError as e:
-            raise ServiceError("InternalFailure", f"The database refused the operation: {e}", 500) from e
+            raise store_refusal(e) from e
     call.__name__ = method.__name__
     return call
 

@@ -3,6 +3,8 @@ message, and the HTTP status AWS answers with."""
 
 from __future__ import annotations
 
+from ..store import StoreError, StoreRefusedValue
+
 
 class ServiceError(Exception):
     """A request the service refuses, as AWS would: ``code`` is AWS's error name."""
@@ -26,3 +28,11 @@ class ServiceError(Exception):
 
 def validation(message: str) -> ServiceError:
     return ServiceError("ValidationException", message)
+
+
+def store_refusal(e: StoreError) -> ServiceError:
+    """What the caller is told when the database refused an operation: a value it cannot store
+    is the request's to mend; anything else (a full disk, a lost connection) is ours."""
+    if isinstance(e, StoreRefusedValue):
+        return ServiceError("ValidationException", f"The request holds a value that cannot be stored: {e}")
+    return ServiceError("InternalFailure", f"The database refused the operation: {e}", 500)

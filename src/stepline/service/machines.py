@@ -17,7 +17,7 @@ from .. import ids
 from ..asl import errors as asl_errors
 from ..asl import parser
 from ..asl.diagnostics import ERROR
-from ..asl.model import MapState, ParallelState, Program, TaskState
+from ..asl.model import Program, TaskState, programs_within
 from ..store import Resource, Store
 from . import pages, resources
 from .arns import Arn, Arns, check_name, is_version
@@ -43,29 +43,25 @@ def check_definition(definition: str, kind: str = "STANDARD") -> None:
                           for d in e.diagnostics if d.severity == ERROR) or "invalid definition"
         raise ServiceError("InvalidDefinition", f"Invalid State Machine Definition: '{found}'") from None
     if kind == "EXPRESS":
-        waits = [f"SCHEMA_VALIDATION_FAILED: {why} at {where}" for where, why in _waiting_tasks(machine.program, "")]
+        waits = [f"SCHEMA_VALIDATION_FAILED: {why} at {where}" for where, why in _waiting_tasks(machine.program)]
         if waits:
             raise ServiceError("InvalidDefinition", f"Invalid State Machine Definition: '{', '.join(waits)}'")
 
 
-def _waiting_tasks(program: Program, at: str) -> list[tuple[str, str]]:
+def _waiting_tasks(program: Program) -> list[tuple[str, str]]:
     """(location, why) of each Task in ``program`` (and the programs inside it) that an Express
     machine cannot run: an activity, a .sync or a .waitForTaskToken integration."""
     found = []
-    for name, st in program.states.items():
-        where = f"{at}/States/{name}"
-        if isinstance(st, TaskState):
-            r = st.resource
-            if r.kind == "activity":
-                found.append((f"{where}/Resource", "Express state machine does not support Activities"))
-            elif r.pattern != "request-response":
-                found.append((f"{where}/Resource", f"Express state machine does not support '.{r.pattern}' service "
-                                                   "integration"))
-        elif isinstance(st, MapState):
-            found += _waiting_tasks(st.processor, f"{where}/ItemProcessor")
-        elif isinstance(st, ParallelState):
-            for i, branch in enumerate(st.branches):
-                found += _waiting_tasks(branch, f"{where}/Branches[{i}]")
+    for inner in programs_within(program):
+        for name, st in inner.states.items():
+            if not isinstance(st, TaskState):
+                continue
+            where = f"{inner.path}/States/{name}/Resource"
+            if st.resource.kind == "activity":
+                found.append((where, "Express state machine does not support Activities"))
+            elif st.resource.pattern != "request-response":
+                found.append((where, f"Express state machine does not support '.{st.resource.pattern}' service "
+                                     "integration"))
     return found
 
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..engine.records import ExecutionAlreadyExists, ExecutionDoesNotExist, ExecutionNotRedrivable
-from ..store import StoreError, StoreRefusedValue
-from .errors import ServiceError
+from ..store import StoreError
+from .errors import ServiceError, store_refusal
 
 ANSWER_TIMEOUT_S = 30.0  # how long a caller waits for the engine's commit before an error
 
@@ -78,9 +78,7 @@ def _refusal(e: Exception) -> Exception:
         return ServiceError("ExecutionNotRedrivable", str(e))
     if isinstance(e, ServiceError):
         return e
-    if isinstance(e, StoreRefusedValue):
-        return ServiceError("ValidationException", f"The request holds a value that cannot be stored: {e}")
     if isinstance(e, StoreError):
-        return ServiceError("InternalFailure", f"The database refused the operation: {e}", 500)
+        return store_refusal(e)
     # the engine failed the request (its log says why)
     return ServiceError("InternalFailure", f"The engine could not do it: {type(e).__name__}", 500)

@@ -3,12 +3,13 @@ test found in it, and checked against what the request asks of it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from ...asl import loading, parser
 from ...asl.diagnostics import ERROR, MISSING_END_STATE, SCHEMA_VALIDATION_FAILED, Diagnostic, at
 from ...asl.errors import DefinitionError
-from ...asl.model import MapState, ParallelState, Program, State, StateMachine
+from ...asl.model import MapState, ParallelState, Program, State, StateMachine, inner_programs, programs_within
 from ...asl.resources import parse_resource
 from ..errors import ServiceError as ApiError
 from .mock_shapes import check_mock
@@ -37,13 +38,17 @@ def load_state(definition: str, state_name: str | None, *,
     if not isinstance(data, dict):
         raise _invalid([Diagnostic(ERROR, SCHEMA_VALIDATION_FAILED, "The state definition must be a JSON object")])
     # one state is tested as the start of a machine whose other states are where it may go; it
-    # is named TestState, unless a state inside it (a Map's, a Parallel's) has that name: a name
-    # of the wrapping machine's is no mistake of the definition's
+    # is named StateName, unless a state inside it (a Map's, a Parallel's) has that name: a name
+    # of the wrapping machine's is no mistake of the definition's. (``data`` is this request's
+    # own: read from its text just now.)
+    inside = list(_raw_inner_states(data))
     if mocked and data.get("Type") in ("Map", "Parallel"):
-        data = _stand_in_resources(data)
-    inside = _inner_names(data)
-    name = STATE_NAME
-    while name in inside:
+        for _, state in inside:
+            if state.get("Type") == "Task" and isinstance(state.get("Resource"), str) \
+                    and parse_resource(state["Resource"]) is None:
+                state["Resource"] = _NEVER_CALLED
+    name, taken = STATE_NAME, {inner for inner, _ in inside}
+    while name in taken:
         name += "_"
     states: dict[str, Any] = {name: data}
     for target in _targets(data):
@@ -58,48 +63,20 @@ def load_state(definition: str, state_name: str | None, *,
     return machine, machine.program, machine.states[name], False
 
 
-#: what stands for a Task resource inside a mocked Map or Parallel that no state will call
+#: what stands for an unknown Task resource inside a mocked Map or Parallel: no state calls it
 _NEVER_CALLED = "arn:aws:lambda:us-east-1:123456789012:function:never-called"
 
 
-def _stand_in_resources(body: dict[str, Any]) -> dict[str, Any]:
-    """``body`` with each unknown Task resource of the states inside it replaced by a stand-in."""
-    def states_of(program: Any) -> Any:
-        if not isinstance(program, dict) or not isinstance(program.get("States"), dict):
-            return program
-        return {**program, "States": {name: inner(state) for name, state in program["States"].items()}}
-
-    def inner(state: Any) -> Any:
-        if not isinstance(state, dict):
-            return state
-        if state.get("Type") == "Task" and isinstance(state.get("Resource"), str) \
-                and parse_resource(state["Resource"]) is None:
-            state = {**state, "Resource": _NEVER_CALLED}
-        return _stand_in_resources(state)
-
-    out = dict(body)
-    for key in ("ItemProcessor", "Iterator"):
-        if key in out:
-            out[key] = states_of(out[key])
-    if isinstance(out.get("Branches"), list):
-        out["Branches"] = [states_of(b) for b in out["Branches"]]
-    return out
-
-
-def _inner_names(body: dict[str, Any]) -> set[str]:
-    """The names of the states inside a raw state (its Map processor's, its Parallel branches')."""
-    programs = [body.get("ItemProcessor"), body.get("Iterator")]
+def _raw_inner_states(body: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(name, state) of the states inside a raw state, at any depth (its Map processor's, its
+    Parallel branches'), as far as they are objects."""
     branches = body.get("Branches")
-    programs += branches if isinstance(branches, list) else []
-    names: set[str] = set()
-    for program in programs:
+    for program in [body.get("ItemProcessor"), body.get("Iterator"), *(branches if isinstance(branches, list) else [])]:
         states = program.get("States") if isinstance(program, dict) else None
-        if isinstance(states, dict):
-            for inner, state in states.items():
-                names.add(inner)
-                if isinstance(state, dict):
-                    names |= _inner_names(state)
-    return names
+        for name, state in (states.items() if isinstance(states, dict) else ()):
+            if isinstance(state, dict):
+                yield name, state
+                yield from _raw_inner_states(state)
 
 
 def _targets(body: dict) -> list[str]:
@@ -130,27 +107,15 @@ def _find(program: Program, name: str, in_map: bool) -> tuple[Program, bool] | N
     if name in program.states:
         return program, in_map
     for st in program.states.values():
-        if isinstance(st, ParallelState):
-            for branch in st.branches:
-                found = _find(branch, name, in_map)
-                if found:
-                    return found
-        elif isinstance(st, MapState):
-            found = _find(st.processor, name, True)
+        for inner in inner_programs(st):
+            found = _find(inner, name, in_map or isinstance(st, MapState))
             if found:
                 return found
     return None
 
 
 def _nested_names(st: State) -> set[str]:
-    programs = (list(st.branches) if isinstance(st, ParallelState) else [st.processor] if isinstance(st, MapState)
-                else [])
-    names: set[str] = set()
-    for p in programs:
-        for s in p.states.values():
-            names.add(s.name)
-            names |= _nested_names(s)
-    return names
+    return {name for program in inner_programs(st) for inner in programs_within(program) for name in inner.states}
 
 
 def _is_http(st: State) -> bool:

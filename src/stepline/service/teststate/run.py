@@ -202,11 +202,17 @@ class Run:
         self.group = group
         if isinstance(st, MapState):
             maps = self.interp.maps
+            # the items as selected, shown only where something selects them (an ItemSelector, a
+            # reader, a batcher: the docs' Map example; AWS's answers show none otherwise)
+            selects = st.item_selector is not None or st.item_reader is not None or st.item_batcher is not None
             if st.item_batcher is not None:
                 selected = [item for batch in group.items for item in batch["Items"]]
-            else:  # every item's ItemSelector, also those MaxConcurrency had not started yet
+            elif selects:  # every item's ItemSelector, also those MaxConcurrency had not started yet
                 selected = [maps.select_item(frame, st, group, i, item, now) for i, item in enumerate(group.items)]
-            self.rec["afterItemSelector"] = selected
+            else:
+                selected = group.items
+            if selects:
+                self.rec["afterItemSelector"] = selected
             failures = req.iteration_failures
             if failures:
                 if failures > len(selected):
@@ -255,9 +261,7 @@ class Run:
                 rec.setdefault("afterResultPath", probe.output)
         # what AWS's answers leave out (recorded): a Pass state with a Result shows that result,
         # not its InputPath and Parameters; a mocked Map or Parallel shows no result (the mock
-        # stands after ResultSelector); a mocked Parallel none of its input steps; a Map items
-        # selected only where something selects them (an ItemSelector, a reader, a batcher; the
-        # docs' Map example shows them)
+        # stands after ResultSelector); a mocked Parallel none of its input steps
         if st.type == "Pass" and getattr(st, "has_result", False):
             rec["result"] = st.result  # type: ignore[attr-defined]
             rec.pop("afterInputPath", None)
@@ -267,9 +271,6 @@ class Run:
             if isinstance(st, ParallelState):
                 for key in ("afterInputPath", "afterParameters", "afterArguments"):
                     rec.pop(key, None)
-            elif isinstance(st, MapState) and st.item_selector is None and st.item_reader is None \
-                    and st.item_batcher is None:
-                rec.pop("afterItemSelector", None)
         data: dict[str, Any] = {"input": self.input_text}
         for key in ("afterArguments", "afterInputPath", "afterParameters", "afterItemsPath", "afterItemSelector"):
             if key in rec:
