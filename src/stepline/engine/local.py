@@ -44,9 +44,16 @@ class Clock:
         self.virtual = virtual
         self.real = real
         self.offset = 0.0
+        self.last = 0.0
 
     def now(self) -> float:
-        return self.real() + self.offset
+        """Never earlier than it last said: a history's timestamps do not go backwards when the
+        system clock is stepped back (an NTP correction in a VM)."""
+        t = self.real() + self.offset
+        if t < self.last:
+            return self.last
+        self.last = t
+        return t
 
     def jump_to(self, t: float) -> None:
         gap = t - self.now()

@@ -235,3 +235,10 @@ def test_an_execution_that_ends_at_the_limit_ends_as_it_would(limit) -> None:
     else:
         assert (ex.status, len(ex.history), ex.history[-1]["type"]) == ("FAILED", 7, "ExecutionFailed")
         assert ex.history[-1]["previousEventId"] == 6
+
+
+def test_the_clock_never_goes_back_when_the_system_clock_does() -> None:
+    from stepline.engine.local import Clock
+    readings = iter([100.0, 99.5, 100.2])
+    clock = Clock(True, real=lambda: next(readings))
+    assert [clock.now(), clock.now(), clock.now()] == [100.0, 100.0, 100.2]
